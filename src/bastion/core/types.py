@@ -1,0 +1,106 @@
+"""The closed vocabularies and the conversation types every layer shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bastion.core.errors import InputError
+
+__all__ = ["Action", "Limit", "Message", "Role", "as_messages"]
+
+
+class Action(StrEnum):
+    """What the assistant should do with a turn.
+
+    ``allow``: answer normally. ``caution``: answer, with safety framing. ``ask_context``:
+    ask what the user needs it for before answering. ``refuse``: decline, with a short
+    explanation and a safer alternative. Sending a turn to human review is a separate flag
+    on the decision, not an action.
+    """
+
+    ALLOW = "allow"
+    CAUTION = "caution"
+    ASK_CONTEXT = "ask_context"
+    REFUSE = "refuse"
+
+    @property
+    def severity(self) -> int:
+        """Order of strictness: allow < caution < ask_context < refuse."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Action.ALLOW: 0, Action.CAUTION: 1, Action.ASK_CONTEXT: 2, Action.REFUSE: 3}
+
+
+class Limit(StrEnum):
+    """Which tier of the policy a category belongs to.
+
+    ``hard``: refused in every context. ``soft``: the decision moves with the deployment
+    context. ``encouraged``: behaviour the assistant should show (crisis resources, balanced
+    views). ``none``: nothing of the policy applies.
+    """
+
+    HARD = "hard"
+    SOFT = "soft"
+    ENCOURAGED = "encouraged"
+    NONE = "none"
+
+
+class Role(StrEnum):
+    """Author of a chat message (OpenAI-style roles)."""
+
+    SYSTEM = "system"
+    DEVELOPER = "developer"
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One chat message."""
+
+    role: Role
+    content: str
+
+
+def as_messages(value: str | Sequence[Message | Mapping[str, Any]]) -> tuple[Message, ...]:
+    """Turn a user string or an OpenAI-style message list into messages.
+
+    Raises:
+        InputError: the value is not a string or a list of ``{role, content}`` objects.
+    """
+    if isinstance(value, str):
+        return (Message(Role.USER, value),)
+    if not isinstance(value, Sequence):
+        raise InputError(f"expected a string or a list of messages, got {type(value).__name__}")
+    return tuple(_one_message(item, index) for index, item in enumerate(value))
+
+
+def _one_message(item: Message | Mapping[str, Any], index: int) -> Message:
+    if isinstance(item, Message):
+        return item
+    if not isinstance(item, Mapping):
+        raise InputError(f"message {index} is {type(item).__name__}, not an object")
+    role, content = item.get("role"), item.get("content")
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise InputError(f"message {index} has unknown role {role!r}") from None
+    return Message(parsed_role, _content_text(content, index))
+
+
+def _content_text(content: object, index: int) -> str:
+    """Accept a string, None, or OpenAI content parts (``[{type: text, text: ...}]``)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        texts = [part.get("text") for part in content if isinstance(part, Mapping)]
+        if all(isinstance(text, str) for text in texts) and len(texts) == len(content):
+            return "\n".join(t for t in texts if isinstance(t, str))
+    raise InputError(f"message {index} content must be a string or a list of text parts")
