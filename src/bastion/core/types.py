@@ -80,14 +80,14 @@ def as_messages(value: str | Sequence[Message | Mapping[str, Any]]) -> tuple[Mes
     return tuple(_one_message(item, index) for index, item in enumerate(value))
 
 
-def _one_message(item: Message | Mapping[str, Any], index: int) -> Message:
+def _one_message(item: object, index: int) -> Message:
     if isinstance(item, Message):
         return item
     if not isinstance(item, Mapping):
         raise InputError(f"message {index} is {type(item).__name__}, not an object")
     role, content = item.get("role"), item.get("content")
     try:
-        parsed_role = Role(role)
+        parsed_role = Role(str(role)) if isinstance(role, str) else Role(role or "")
     except ValueError:
         raise InputError(f"message {index} has unknown role {role!r}") from None
     return Message(parsed_role, _content_text(content, index))

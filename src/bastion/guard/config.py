@@ -31,11 +31,13 @@ class LayerConfig(_Frozen):
     """One layer in the pipeline: its registered ``type`` and its own ``params``.
 
     ``timeout_s`` None runs the layer inline (for cheap, bounded layers); a number runs it
-    on a worker thread and fails closed when it takes longer.
+    on a worker thread and fails closed when it takes longer. ``tier`` overrides the
+    plugin's cascade tier.
     """
 
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
+    tier: int | None = Field(default=None, ge=0)
     timeout_s: float | None = Field(default=None, gt=0)
     enabled: bool = True
 

@@ -44,7 +44,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """Parse and validate policy YAML text."""
     try:
-        data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        data: Any = yaml.load(text, Loader=_Loader)  # a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {_one_line(str(exc))}", source=source) from None
     if not isinstance(data, dict):

@@ -141,4 +141,6 @@ def _check_category_refs(cat_id: str, cat: CategorySpec, policy: Policy) -> None
     for target in cat.encourages:
         linked = policy.categories.get(target)
         if linked is None or linked.limit is not Limit.ENCOURAGED:
-            raise ValueError(f"category {cat_id!r} encourages {target!r}, not an encouraged behaviour")
+            raise ValueError(
+                f"category {cat_id!r} encourages {target!r}, not an encouraged behaviour"
+            )

@@ -30,8 +30,6 @@ __all__ = [
     "layer_plugin",
 ]
 
-_L = TypeVar("_L")
-
 
 @dataclass(frozen=True, slots=True)
 class CheckRequest:
@@ -68,6 +66,9 @@ class Layer(Protocol):
     def check(self, request: CheckRequest) -> Verdict:
         """Judge the request. May raise: the guard records the error and fails closed."""
         ...
+
+
+_L = TypeVar("_L", bound=Layer)
 
 
 class LayerConfigModel(BaseModel):

@@ -1,0 +1,185 @@
+"""The cascade combining policy: turns layer verdicts plus the policy file into a decision.
+
+Rules, in order:
+
+1. A layer that failed (error or timeout) decides: the configured fail action, sent to
+   review, with the error recorded (fail closed, visibly).
+2. First hard limit wins: any verdict whose category is a hard limit with a score at or
+   above ``hard_threshold`` refuses, whatever the context.
+3. Otherwise the highest tier that ran is authoritative (later tiers are the more capable
+   models); within that tier the highest score wins.
+4. At or above ``act_threshold`` the policy's action for (category, context) applies;
+   below it the turn is allowed. A layer may propose its own action, which is used unless
+   a hard limit applies.
+5. Review: per category (``always`` / ``never``), or ``uncertain`` = the score lies within
+   ``review_band`` of ``act_threshold``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bastion.core.types import Action, Limit
+from bastion.core.verdict import Decision, Verdict
+from bastion.guard.config import CombinerConfig
+from bastion.policy.model import CategorySpec, Policy, ReviewMode
+
+__all__ = ["CascadeCombiner"]
+
+_NOTHING = "No policy concern was found."
+_ASK = " Could you tell me a bit more about what you need it for?"
+
+
+class CascadeCombiner:
+    """Cascade thresholds plus the policy table; also the pipeline's cascade policy."""
+
+    def __init__(
+        self, config: CombinerConfig, policy: Policy, *, fail_action: Action = Action.REFUSE
+    ) -> None:
+        self._cfg = config
+        self._policy = policy
+        self._fail_action = fail_action
+        self._tiers: dict[str, int] = {}
+
+    def set_tiers(self, tiers: dict[str, int]) -> None:
+        """Tell the combiner each layer's tier (the guard does this once at build time)."""
+        self._tiers = dict(tiers)
+
+    def should_continue(self, verdicts: Sequence[Verdict], next_tier: int) -> bool:
+        """Run the next tier only where needed: not after an error or a hard limit,
+        and not when the tiers so far are confidently safe or confidently unsafe."""
+        if any(v.error for v in verdicts) or self._hard_hit(verdicts) is not None:
+            return False
+        last = verdicts[-1]
+        if self._tiers.get(last.layer, 0) == next_tier:
+            return True  # layers of one tier always run together
+        top = max(v.score for v in verdicts)
+        return self._cfg.escalate_low <= top < self._cfg.escalate_high
+
+    def combine(self, verdicts: Sequence[Verdict], context: str) -> Decision:
+        """The decision for one turn."""
+        failed = next((v for v in verdicts if v.error), None)
+        if failed is not None:
+            return self._fail(failed, verdicts, context)
+        chosen = self._hard_hit(verdicts) or self._authoritative(verdicts)
+        if chosen is None:
+            return self._allow(verdicts, context, score=0.0)
+        if chosen.category is not None and chosen.category not in self._policy.categories:
+            return self._fail(
+                Verdict(layer=chosen.layer, error=f"unknown category {chosen.category!r}"),
+                verdicts,
+                context,
+            )
+        below = chosen.category is None or chosen.score < self._cfg.act_threshold
+        if below and chosen.action in (None, Action.ALLOW):
+            return self._allow(verdicts, context, score=chosen.score)
+        return self._apply(chosen, verdicts, context)
+
+    def _hard_hit(self, verdicts: Sequence[Verdict]) -> Verdict | None:
+        hits = [
+            v
+            for v in verdicts
+            if v.category in self._policy.categories
+            and self._policy.categories[v.category].limit is Limit.HARD
+            and v.score >= self._cfg.hard_threshold
+        ]
+        return max(hits, key=lambda v: v.score) if hits else None
+
+    def _authoritative(self, verdicts: Sequence[Verdict]) -> Verdict | None:
+        if not verdicts:
+            return None
+        top_tier = max(self._tiers.get(v.layer, 0) for v in verdicts)
+        same = [v for v in verdicts if self._tiers.get(v.layer, 0) == top_tier]
+        return max(same, key=lambda v: v.score)
+
+    def _apply(self, chosen: Verdict, verdicts: Sequence[Verdict], context: str) -> Decision:
+        category = chosen.category
+        spec = self._policy.categories[category] if category else None
+        action = self._action(chosen, spec, context)
+        explanation = spec.explanation if spec else _NOTHING
+        if action is Action.ASK_CONTEXT:
+            explanation += _ASK
+        return Decision(
+            action=action,
+            review=self._review(chosen.score, spec),
+            score=chosen.score,
+            category=category,
+            limit=spec.limit if spec else Limit.NONE,
+            techniques=_techniques(verdicts),
+            layer=chosen.layer,
+            explanation=explanation,
+            alternative=spec.alternative if spec and action is not Action.ALLOW else None,
+            guidance=self._guidance(spec),
+            context=context,
+            policy=self._policy.ref,
+            verdicts=tuple(verdicts),
+            response_refusal=_flag(verdicts, "response_refusal"),
+            response_harmful=_flag(verdicts, "response_harmful"),
+        )
+
+    def _action(self, chosen: Verdict, spec: CategorySpec | None, context: str) -> Action:
+        if spec is not None and spec.limit is Limit.HARD:
+            return Action.REFUSE
+        if chosen.action is not None:
+            return chosen.action
+        if chosen.category is None:
+            return Action.ALLOW
+        return self._policy.action_for(chosen.category, context)
+
+    def _review(self, score: float, spec: CategorySpec | None) -> bool:
+        mode = spec.review if spec else ReviewMode.UNCERTAIN
+        if mode is ReviewMode.ALWAYS:
+            return True
+        if mode is ReviewMode.NEVER:
+            return False
+        return abs(score - self._cfg.act_threshold) < self._cfg.review_band
+
+    def _guidance(self, spec: CategorySpec | None) -> tuple[str, ...]:
+        if spec is None:
+            return ()
+        linked = (self._policy.categories[name].guidance for name in spec.encourages)
+        return tuple(text for text in linked if text)
+
+    def _allow(self, verdicts: Sequence[Verdict], context: str, *, score: float) -> Decision:
+        return Decision(
+            action=Action.ALLOW,
+            review=self._review(score, None),
+            score=score,
+            category=None,
+            limit=Limit.NONE,
+            techniques=_techniques(verdicts),
+            layer=verdicts[-1].layer if verdicts else "guard",
+            explanation=_NOTHING,
+            context=context,
+            policy=self._policy.ref,
+            verdicts=tuple(verdicts),
+            response_refusal=_flag(verdicts, "response_refusal"),
+            response_harmful=_flag(verdicts, "response_harmful"),
+        )
+
+    def _fail(self, failed: Verdict, verdicts: Sequence[Verdict], context: str) -> Decision:
+        return Decision(
+            action=self._fail_action,
+            review=True,
+            score=max((v.score for v in verdicts if not v.error), default=0.0),
+            category=None,
+            limit=Limit.NONE,
+            techniques=_techniques(verdicts),
+            layer=failed.layer,
+            explanation="A safety check could not complete, so this turn was handled "
+            f"as '{self._fail_action.value}' to stay safe.",
+            context=context,
+            policy=self._policy.ref,
+            verdicts=tuple(verdicts),
+            error=failed.error,
+        )
+
+
+def _techniques(verdicts: Sequence[Verdict]) -> tuple[str, ...]:
+    return tuple(sorted({t for v in verdicts for t in v.techniques}))
+
+
+def _flag(verdicts: Sequence[Verdict], field: str) -> bool | None:
+    """An output-check flag from the last layer that judged the reply (None: not judged)."""
+    values = [getattr(v, field) for v in verdicts if getattr(v, field) is not None]
+    return bool(values[-1] >= 0.5) if values else None

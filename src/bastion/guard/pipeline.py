@@ -1,0 +1,119 @@
+"""Runs layers in cascade order; how verdicts combine is a separate strategy object.
+
+Layers with ``timeout_s`` None run inline (cheap, bounded tier-0 layers). Layers with a
+timeout run on a worker thread; one that runs past it yields an error verdict and the
+guard fails closed. Python cannot stop a thread, so a timed-out layer finishes in the
+background and its late result is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from bastion.core.verdict import Verdict
+from bastion.guard.layers.base import CheckRequest, Layer
+
+__all__ = ["CascadePolicy", "Pipeline", "Stage"]
+
+
+class CascadePolicy(Protocol):
+    """Decides whether the cascade goes on to the next tier."""
+
+    def should_continue(self, verdicts: Sequence[Verdict], next_tier: int) -> bool:
+        """True to run the next stage, given the verdicts so far."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A built layer with its place in the cascade and its time budget."""
+
+    layer: Layer
+    tier: int
+    timeout_s: float | None = None
+
+
+class Pipeline:
+    """Runs stages in order, asking the cascade policy before each later one."""
+
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        cascade: CascadePolicy,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._stages = tuple(stages)
+        self._cascade = cascade
+        self._clock = clock
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The stages, in order."""
+        return self._stages
+
+    def run(self, request: CheckRequest) -> tuple[Verdict, ...]:
+        """Run the cascade; every stage that runs contributes exactly one verdict."""
+        verdicts: list[Verdict] = []
+        for stage in self._stages:
+            if verdicts and not self._cascade.should_continue(verdicts, stage.tier):
+                break
+            verdicts.append(self._run_stage(stage, request))
+        return tuple(verdicts)
+
+    def close(self) -> None:
+        """Stop the worker threads (running timed-out layers are abandoned)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def _run_stage(self, stage: Stage, request: CheckRequest) -> Verdict:
+        name = _layer_name(stage.layer)
+        start = self._clock()
+        try:
+            verdict = (
+                stage.layer.check(request)
+                if stage.timeout_s is None
+                else self._run_with_timeout(stage, request)
+            )
+        except FutureTimeout:
+            return _failed(name, f"timed out after {stage.timeout_s:g} s", start, self._clock)
+        except Exception as exc:  # noqa: BLE001 - any layer failure must fail closed
+            return _failed(name, f"{type(exc).__name__}: {exc}", start, self._clock)
+        problem = _invalid(verdict)
+        if problem:
+            return _failed(name, problem, start, self._clock)
+        return replace(verdict, latency_ms=(self._clock() - start) * 1000.0)
+
+    def _run_with_timeout(self, stage: Stage, request: CheckRequest) -> Verdict:
+        if self._executor is None:
+            workers = sum(1 for s in self._stages if s.timeout_s is not None)
+            self._executor = ThreadPoolExecutor(max_workers=max(2, workers * 2))
+        future = self._executor.submit(stage.layer.check, request)
+        return future.result(timeout=stage.timeout_s)
+
+
+def _layer_name(layer: Layer) -> str:
+    try:
+        return str(layer.name)
+    except Exception:  # noqa: BLE001 - a broken name must not break the guard
+        return type(layer).__name__
+
+
+def _invalid(verdict: object) -> str | None:
+    if not isinstance(verdict, Verdict):
+        return f"returned {type(verdict).__name__}, not a Verdict"
+    if not (math.isfinite(verdict.score) and 0.0 <= verdict.score <= 1.0):
+        return f"returned score {verdict.score!r} outside [0, 1]"
+    return None
+
+
+def _failed(name: str, error: str, start: float, clock: Callable[[], float]) -> Verdict:
+    return Verdict(layer=name, error=error[:500], latency_ms=(clock() - start) * 1000.0)

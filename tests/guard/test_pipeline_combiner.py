@@ -1,0 +1,172 @@
+"""Pipeline and combining policy, driven by the fake layers shipped in the package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bastion.core.errors import ConfigError, InputError
+from bastion.core.registry import Registry
+from bastion.core.types import Action, Limit
+from bastion.core.verdict import Verdict
+from bastion.guard import Guard, GuardConfig, LayerConfig
+from bastion.guard.layers.base import CheckRequest, LayerPlugin
+from bastion.policy import Policy
+
+
+def _guard(
+    policy: Policy, registry: Registry[LayerPlugin], *layers: dict[str, Any], **cfg: Any
+) -> Guard:
+    specs = [LayerConfig(**spec) for spec in layers]
+    return Guard.from_policy(policy, config=GuardConfig(layers=specs, **cfg), registry=registry)
+
+
+def _static(**params: Any) -> dict[str, Any]:
+    return {"type": "fake_static", "params": params}
+
+
+def test_hard_limit_refuses_in_every_context(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static(score=0.9, category="mass_casualty_weapons"))
+    for ctx in policy.contexts:
+        decision = guard.check("x", context=ctx)
+        assert decision.action is Action.REFUSE
+        assert decision.limit is Limit.HARD
+        assert decision.alternative
+        assert decision.category == "mass_casualty_weapons"
+
+
+def test_soft_limit_follows_the_context(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static(score=0.8, category="cybersecurity"))
+    assert guard.check("x").action is Action.ASK_CONTEXT
+    assert "what you need it for" in guard.check("x").explanation
+    assert guard.check("x", context="security_research").action is Action.ALLOW
+    assert guard.check("x", context="minors").action is Action.REFUSE
+
+
+def test_below_threshold_allows_and_reports_no_category(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static(score=0.3, category="violence"))
+    decision = guard.check("x")
+    assert (decision.action, decision.category, decision.limit) == (Action.ALLOW, None, Limit.NONE)
+    assert decision.verdicts[0].category == "violence"  # the tag is kept per layer
+
+
+def test_review_near_threshold_and_always_categories(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    assert _guard(policy, fake_registry, _static(score=0.55, category="drugs")).check("x").review
+    assert (
+        not _guard(policy, fake_registry, _static(score=0.95, category="drugs")).check("x").review
+    )
+    crisis = _guard(policy, fake_registry, _static(score=0.9, category="self_harm")).check("x")
+    assert crisis.review and crisis.action is Action.CAUTION
+    assert any("988" in g for g in crisis.guidance)
+
+
+def test_layer_error_fails_closed_visibly(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static(score=0.0), {"type": "fake_failing"})
+    decision = guard.check("hello")
+    assert decision.action is Action.REFUSE and decision.review
+    assert decision.layer == "fake_failing"
+    assert decision.error and "simulated layer failure" in decision.error
+
+
+def test_fail_action_is_configurable(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, {"type": "fake_failing"}, fail_action="ask_context")
+    assert guard.check("hello").action is Action.ASK_CONTEXT
+
+
+def test_timeout_fails_closed(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    slow = {"type": "fake_slow", "params": {"delay_s": 2.0}, "timeout_s": 0.05}
+    with _guard(policy, fake_registry, slow) as guard:
+        decision = guard.check("hello")
+    assert decision.action is Action.REFUSE
+    assert decision.error and "timed out" in decision.error
+
+
+def test_cascade_skips_later_tiers_when_confident(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    low = _guard(
+        policy,
+        fake_registry,
+        {**_static(score=0.01), "tier": 0},
+        {"type": "fake_failing"},  # would fail closed if it ran
+    )
+    assert low.check("x").action is Action.ALLOW
+    uncertain = _guard(
+        policy, fake_registry, {**_static(score=0.4), "tier": 0}, {"type": "fake_failing"}
+    )
+    assert uncertain.check("x").error  # the uncertain band escalates to the next layer
+
+
+def test_first_hard_limit_wins_over_a_later_tier(policy: Policy) -> None:
+    from bastion.guard.combine import CascadeCombiner
+    from bastion.guard.config import CombinerConfig
+
+    combiner = CascadeCombiner(CombinerConfig(), policy)
+    combiner.set_tiers({"rules": 0, "model": 1})
+    verdicts = [
+        Verdict(layer="rules", score=0.9, category="mass_harm"),
+        Verdict(layer="model", score=0.1),
+    ]
+    assert combiner.combine(verdicts, "general").action is Action.REFUSE
+    later = [Verdict(layer="rules", score=0.7, category="drugs"), Verdict(layer="model", score=0.1)]
+    assert combiner.combine(later, "general").action is Action.ALLOW  # the later tier rules
+
+
+def test_unknown_category_and_bad_score_fail_closed(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    decision = _guard(policy, fake_registry, _static(score=0.9, category="nope")).check("x")
+    assert decision.action is Action.REFUSE and "unknown category" in (decision.error or "")
+
+    class BadLayer:
+        name = "bad"
+
+        def check(self, request: CheckRequest) -> Verdict:
+            return Verdict(layer="bad", score=float("nan"))
+
+    from bastion.guard.pipeline import Pipeline, Stage
+
+    pipe = Pipeline([Stage(BadLayer(), tier=0)], cascade=_AlwaysOn())
+    assert "outside [0, 1]" in (pipe.run(_request())[0].error or "")
+
+
+def test_layer_proposed_action_is_used(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static(score=0.2, action="ask_context"))
+    assert guard.check("x").action is Action.ASK_CONTEXT
+
+
+def test_response_flags_come_from_the_layers(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(
+        policy, fake_registry, _static(score=0.0, response_refusal=0.9, response_harmful=0.1)
+    )
+    decision = guard.check_response("q", "I can't help with that.")
+    assert decision.response_refusal is True and decision.response_harmful is False
+    assert guard.check("q").response_refusal is None
+
+
+def test_unknown_context_and_bad_config(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static())
+    with pytest.raises(InputError, match="unknown context"):
+        guard.check("x", context="mars")
+    with pytest.raises(ConfigError, match="score"):
+        _guard(policy, fake_registry, _static(score=7))
+    with pytest.raises(ConfigError, match="not in the policy"):
+        _guard(policy, fake_registry, _static(), context="mars")
+    with pytest.raises(InputError):
+        guard.check_response("x", b"bytes")  # type: ignore[arg-type]
+
+
+def test_oversized_input_gets_a_safe_decision(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _guard(policy, fake_registry, _static(), max_input_chars=100)
+    decision = guard.check("a" * 101)
+    assert decision.action is Action.REFUSE and "oversized_input" in decision.techniques
+
+
+class _AlwaysOn:
+    def should_continue(self, verdicts: object, next_tier: int) -> bool:
+        return True
+
+
+def _request() -> CheckRequest:
+    from bastion.core.types import as_messages
+    from bastion.guard.normalize import normalize
+
+    msgs = as_messages("x")
+    return CheckRequest(messages=msgs, normalized=tuple(normalize(m.content) for m in msgs))
