@@ -1,0 +1,54 @@
+"""The ``bastion`` typer app and its console entry point :func:`main`.
+
+Only light modules are imported here; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bastion.cli.check import check
+from bastion.cli.demo import demo
+from bastion.cli.info import layers
+from bastion.cli.policy_cmd import policy_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="bastion",
+    help="A layered, offline safety guard for LLM applications.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("check")(check)
+app.add_typer(policy_app, name="policy")
+app.command("layers")(layers)
+app.command("demo")(demo)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from bastion import __version__
+
+        typer.echo(f"bastion {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """bastion: check conversation turns against a policy you can read and change."""
+
+
+def main() -> None:
+    """Console entry point (``bastion``)."""
+    app(prog_name="bastion")
