@@ -40,7 +40,12 @@ def test_soft_limit_follows_the_context(policy: Policy, fake_registry) -> None: 
     guard = _guard(policy, fake_registry, _static(score=0.8, category="cybersecurity"))
     assert guard.check("x").action is Action.ASK_CONTEXT
     assert "what you need it for" in guard.check("x").explanation
-    assert guard.check("x", context="security_research").action is Action.ALLOW
+    allowed = guard.check("x", context="security_research")
+    assert allowed.action is Action.ALLOW
+    assert (
+        allowed.explanation
+        == "Security and hacking knowledge is allowed in the 'security_research' context."
+    )
     assert guard.check("x", context="minors").action is Action.REFUSE
 
 

@@ -96,9 +96,7 @@ class CascadeCombiner:
         category = chosen.category
         spec = self._policy.categories[category] if category else None
         action = self._action(chosen, spec, context)
-        explanation = spec.explanation if spec else _NOTHING
-        if action is Action.ASK_CONTEXT:
-            explanation += _ASK
+        explanation = _explain(spec, action, context)
         return Decision(
             action=action,
             review=self._review(chosen.score, spec),
@@ -173,6 +171,16 @@ class CascadeCombiner:
             verdicts=tuple(verdicts),
             error=failed.error,
         )
+
+
+def _explain(spec: CategorySpec | None, action: Action, context: str) -> str:
+    if spec is None:
+        return _NOTHING
+    if action is Action.ALLOW:
+        return f"{spec.title} is allowed in the '{context}' context."
+    if action is Action.ASK_CONTEXT:
+        return spec.explanation + _ASK
+    return spec.explanation
 
 
 def _techniques(verdicts: Sequence[Verdict]) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from bastion.guard.layers.rules.lexicon import (
     macro_body,
     trie_pattern,
 )
-from bastion.policy import Policy
+from bastion.policy import Policy, load_policy
 
 LEXICON = (
     "macros:\n  s: '[^\\w.!?;:]+'\n  cue: '(?:how{s}(?:do|to){s}(?:i{s})?|{bos})'\n  bos: '^'\n"
@@ -214,3 +215,18 @@ def test_trie_prefers_the_longest_stem_and_honours_whole_words() -> None:
 )
 def test_top_level_alternation_detection(pattern: str, expected: bool) -> None:
     assert has_top_level_alternation(pattern) is expected
+
+
+def test_packaged_rules_pass_full_verification() -> None:
+    """The packaged rules load lazily at run time; here every regex compiles and every
+    rule matches its examples and misses its counterexamples."""
+    RulesLayer(RulesConfig(verify=True), LayerDeps(policy=load_policy()))
+
+
+def test_custom_rules_dir_is_verified_by_default(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(packaged_rules_dir(), rules)
+    harm = rules / "harm_hard.yaml"
+    harm.write_text(harm.read_text("utf-8").replace("(?:", "(?:(", 1), "utf-8")
+    with pytest.raises(RuleError):
+        RulesLayer(RulesConfig(rules_dir=rules), LayerDeps(policy=load_policy()))

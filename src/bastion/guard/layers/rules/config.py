@@ -16,6 +16,9 @@ class RulesConfig(LayerConfigModel):
 
     Attributes:
         rules_dir: directory of rule data files; None uses the packaged ``data/``.
+        verify: compile every rule and check it against its examples at construction.
+            None (the default) verifies a custom ``rules_dir`` and trusts the packaged
+            rules, which the test suite verifies, so that start-up stays fast.
         history_turns: how many of the latest user turns are scanned.
         decay: weight of an earlier turn's evidence per turn of age (``decay ** age``).
         split_window: how many of the latest user turns are joined to catch a payload
@@ -37,6 +40,7 @@ class RulesConfig(LayerConfigModel):
     """
 
     rules_dir: Path | None = None
+    verify: bool | None = None
     history_turns: int = Field(default=6, ge=1, le=50)
     decay: float = Field(default=0.85, gt=0.0, le=1.0)
     split_window: int = Field(default=3, ge=1, le=10)

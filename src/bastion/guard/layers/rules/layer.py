@@ -46,7 +46,8 @@ class RulesLayer:
         self._cfg = config
         limits = {name: spec.limit for name, spec in deps.policy.categories.items()}
         self._hard = frozenset(name for name, limit in limits.items() if limit is Limit.HARD)
-        self._rules = load_rules(config.rules_dir or packaged_rules_dir(), limits)
+        verify = config.verify if config.verify is not None else config.rules_dir is not None
+        self._rules = load_rules(config.rules_dir or packaged_rules_dir(), limits, verify=verify)
 
     @property
     def name(self) -> str:

@@ -40,7 +40,7 @@ from bastion.guard.layers.rules.lexicon import (
     has_top_level_alternation,
     macro_body,
 )
-from bastion.guard.layers.rules.records import Kind, Rule, RuleSet
+from bastion.guard.layers.rules.records import Kind, LazyPattern, Rule, RuleSet
 from bastion.guard.layers.rules.specs import GroupSpec, NeutraliserSpec, RuleSpec, inherit
 
 __all__ = ["load_rules"]
@@ -64,12 +64,15 @@ _BOOKS = ("harm", "techniques", "followups", "refusals", "compliance", "reply_co
 _M = TypeVar("_M", RuleSpec, GroupSpec, NeutraliserSpec)
 
 
-def load_rules(directory: Path, categories: Mapping[str, Limit]) -> RuleSet:
+def load_rules(directory: Path, categories: Mapping[str, Limit], *, verify: bool = True) -> RuleSet:
     """Compile every rule file in ``directory``.
 
     Args:
         directory: the rules directory.
         categories: policy category id -> limit; every rule's category must be here.
+        verify: compile every regex now and check every rule against its examples. With
+            False, rule regexes compile on first use (fast start-up); use it only for rule
+            data that a test suite verifies, like the packaged rules.
 
     Raises:
         RuleError: a file or rule fails validation (the message names both).
@@ -78,7 +81,7 @@ def load_rules(directory: Path, categories: Mapping[str, Limit]) -> RuleSet:
         raise RuleError("rules directory not found", source=str(directory))
     lexicon = _read(directory / "lexicon.yaml")
     macros = _macros(lexicon.get("macros", {}), str(directory / "lexicon.yaml"))
-    compiler = _Compiler(macros, categories)
+    compiler = _Compiler(macros, categories, verify)
     compiler.neutralisers(directory / "benign.yaml")
     for path in sorted(directory.glob("harm*.yaml")):
         compiler.add_groups(path, _read(path).get("groups", []), "harm", Kind.INTENT)
@@ -124,6 +127,7 @@ class _Compiler:
 
     macros: dict[str, str]
     categories: Mapping[str, Limit]
+    verify: bool
     groups: dict[str, list[tuple[tuple[str, ...], tuple[Rule, ...]]]] = field(default_factory=dict)
     specs: dict[str, RuleSpec] = field(default_factory=dict)
 
@@ -199,11 +203,12 @@ class _Compiler:
     def cue_regex(self) -> re.Pattern[str] | None:
         if "cue" not in self.macros:
             return None
-        return self.regex(self.compile_text(_CUE + r"\Z", "cue", "lexicon.yaml"), "cue", "lexicon")
+        pattern = self.compile_text(_CUE + r"\Z", "cue", "lexicon.yaml")
+        return self.regex(pattern, "cue", "lexicon").compiled
 
-    def regex(self, pattern: str, rule_id: str, source: str) -> re.Pattern[str]:
+    def regex(self, pattern: str, rule_id: str, source: str) -> LazyPattern:
         try:
-            return re.compile(pattern)
+            return LazyPattern(pattern, eager=self.verify)
         except re.error as exc:
             raise RuleError(f"rule {rule_id!r}: bad regex: {exc}", source=source) from None
 
@@ -211,7 +216,8 @@ class _Compiler:
         cue = self.cue_regex()
         books = {name: build_book(self.groups.get(name, []), cue) for name in _BOOKS}
         rules = RuleSet(**books)
-        check_examples(rules, self.specs)
+        if self.verify:
+            check_examples(rules, self.specs)
         return rules
 
 

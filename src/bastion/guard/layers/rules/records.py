@@ -41,6 +41,36 @@ class Kind(StrEnum):
     BENIGN = "benign"
 
 
+class LazyPattern:
+    """A regular expression compiled on first use.
+
+    Compiling the ~200 packaged rules takes longer than the whole start-up budget of
+    ``bastion check``, while one check wakes only the few groups whose trigger stems occur.
+    Compilation is idempotent, so a race between threads only compiles twice.
+    """
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str, *, eager: bool = False) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = re.compile(pattern) if eager else None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        """The compiled pattern."""
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """``re.Pattern.search``."""
+        return self.compiled.search(text, pos)
+
+    def sub(self, repl: str, text: str) -> str:
+        """``re.Pattern.sub``."""
+        return self.compiled.sub(repl, text)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One compiled rule.
@@ -65,7 +95,7 @@ class Rule:
     kind: Kind
     tag: str
     score: float
-    regex: re.Pattern[str]
+    regex: LazyPattern
     source: str
     scope: Scope = "user"
     start_within: int | None = None
