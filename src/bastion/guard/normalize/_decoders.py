@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import re
 from collections import Counter
+from collections.abc import Callable
 from itertools import islice
 from urllib.parse import unquote_plus
 
@@ -47,16 +48,7 @@ def base64_payloads(text: str) -> list[str]:
     Returns:
         The decoded payloads that read as text, in order of appearance.
     """
-    if len(text) < 16:
-        return []
-    found = []
-    for match in islice(_B64_RE.finditer(text), _MAX_CANDIDATES):
-        decoded = _decode_base64(match.group())
-        if decoded is not None:
-            found.append(decoded)
-            if len(found) >= _MAX_PAYLOADS:
-                break
-    return found
+    return _collect(_B64_RE, text, _decode_base64)
 
 
 def _decode_base64(token: str) -> str | None:
@@ -80,12 +72,22 @@ def hex_payloads(text: str) -> list[str]:
     Returns:
         The decoded payloads that read as text, in order of appearance.
     """
+    return _collect(_HEX_RE, text, _decode_hex)
+
+
+def _decode_hex(token: str) -> str | None:
+    return _as_text(bytes.fromhex("".join(_HEX_PAIR_RE.findall(token))))
+
+
+def _collect(
+    candidates: re.Pattern[str], text: str, decode: Callable[[str], str | None]
+) -> list[str]:
+    """Decode the first candidates of ``text``; bounded in candidates and payloads."""
     if len(text) < 16:
         return []
     found = []
-    for match in islice(_HEX_RE.finditer(text), _MAX_CANDIDATES):
-        pairs = _HEX_PAIR_RE.findall(match.group())
-        decoded = _as_text(bytes.fromhex("".join(pairs)))
+    for match in islice(candidates.finditer(text), _MAX_CANDIDATES):
+        decoded = decode(match.group())
         if decoded is not None:
             found.append(decoded)
             if len(found) >= _MAX_PAYLOADS:
