@@ -1,0 +1,1 @@
+"""Learned models served on the guard path (torch-free: onnxruntime, tokenizers, numpy)."""

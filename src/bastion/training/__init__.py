@@ -1,0 +1,1 @@
+"""Training of the learned tiers (never imported by the serving path)."""
