@@ -13,6 +13,7 @@ from bastion.cli.check import check
 from bastion.cli.demo import demo
 from bastion.cli.info import layers
 from bastion.cli.policy_cmd import policy_app
+from bastion.cli.train import train_app
 
 __all__ = ["app", "main"]
 
@@ -27,6 +28,7 @@ app.command("check")(check)
 app.add_typer(policy_app, name="policy")
 app.command("layers")(layers)
 app.command("demo")(demo)
+app.add_typer(train_app, name="train")
 
 
 def _print_version(value: bool) -> None:

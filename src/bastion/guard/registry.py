@@ -21,10 +21,11 @@ def build_layer_registry(
         entry_points: also load third-party layers published under ``bastion.layers``.
     """
     # Imported here so that building a guard imports only the layers it may use.
+    from bastion.guard.layers.classifier import PromptClassifierLayer
     from bastion.guard.layers.rules.layer import RulesLayer
 
     registry: Registry[LayerPlugin] = Registry("layer", group=LAYER_ENTRY_POINT_GROUP)
-    registry.add_marked([RulesLayer], _name)
+    registry.add_marked([RulesLayer, PromptClassifierLayer], _name)
     if include_fakes:
         from bastion.guard.layers.fakes import FailingLayer, SlowLayer, StaticLayer
 

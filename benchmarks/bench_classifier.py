@@ -1,0 +1,105 @@
+"""Tier-1 prompt classifier: latency and quality, rules-only vs rules + classifier.
+
+Prints one JSON object:
+
+- ``classifier_single``: encoder + head, one prompt at a time, one thread (p50/p99 ms).
+- ``guard_*``: the full guard (rules, then the classifier in the cascade's uncertain band
+  only) on benign prompts and on a mixed set (p50/p99 ms).
+- ``quality``: on the shared test split (see ``bastion.training.data``) and the contrast
+  ``test`` split: benign pass rate (not blocked) and unsafe catch rate (not allowed), for
+  rules-only, rules + classifier in the default cascade, and rules + classifier always run
+  (``escalate_low`` = 0).
+
+Run: ``.venv/bin/python benchmarks/bench_classifier.py`` (reads ``../shared/data``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bastion.core.types import Action
+from bastion.datasets import load_contrast_set
+from bastion.guard import CombinerConfig, Guard, GuardConfig, LayerConfig
+from bastion.models import MiniLMEncoder, PromptClassifier
+from bastion.training.data import load_examples
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+BLOCKING = {Action.REFUSE, Action.ASK_CONTEXT}
+
+
+def _latency(fn: Callable[[str], Any], texts: list[str]) -> dict[str, float]:
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        fn(text)
+        times.append((time.perf_counter() - start) * 1000)
+    return {
+        "p50_ms": round(float(np.percentile(times, 50)), 3),
+        "p99_ms": round(float(np.percentile(times, 99)), 3),
+        "n": len(times),
+    }
+
+
+def _guard(classifier: bool, *, always: bool = False) -> Guard:
+    layers = [LayerConfig(type="rules")]
+    if classifier:
+        layers.append(LayerConfig(type="prompt_classifier", timeout_s=5))
+    combiner = CombinerConfig(escalate_low=0.0) if always else CombinerConfig()
+    return Guard.from_policy(config=GuardConfig(layers=layers, combiner=combiner))
+
+
+def _quality(guard: Guard, sets: dict[str, list[tuple[str, int]]]) -> dict[str, Any]:
+    out = {}
+    for name, items in sets.items():
+        actions = [(guard.check(text).action, label) for text, label in items]
+        safe = [a for a, label in actions if label == 0]
+        unsafe = [a for a, label in actions if label == 1]
+        out[name] = {
+            "benign_pass_rate": round(sum(a not in BLOCKING for a in safe) / len(safe), 4),
+            "benign_flagged_rate": round(sum(a is not Action.ALLOW for a in safe) / len(safe), 4),
+            "unsafe_catch_rate": round(sum(a is not Action.ALLOW for a in unsafe) / len(unsafe), 4),
+            "unsafe_blocked_rate": round(sum(a in BLOCKING for a in unsafe) / len(unsafe), 4),
+            "n_benign": len(safe),
+            "n_unsafe": len(unsafe),
+        }
+    return out
+
+
+def main() -> None:
+    """Measure and print JSON."""
+    if not SHARED.exists():
+        sys.exit(f"shared data not found at {SHARED}")
+    test = [(e.text, e.label) for e in load_examples(SHARED) if e.split == "test"]
+    contrast = [(p.safe, 0) for p in load_contrast_set("test")]
+    contrast += [(p.unsafe, 1) for p in load_contrast_set("test")]
+    sets = {"shared_test": test, "contrast_test": contrast}
+    encoder, head = MiniLMEncoder(threads=1), PromptClassifier.load()
+    benign = [t for t, label in test if label == 0][:200]
+    mixed = [t for t, _ in test[:150]] + [t for t, _ in contrast[::2]]
+    encoder.encode(["warm up"])
+    result: dict[str, Any] = {
+        "benchmark": "tier1_prompt_classifier",
+        "classifier_single": _latency(lambda t: head.predict(encoder.encode([t])), benign),
+    }
+    with _guard(True) as guard:
+        result["guard_rules_classifier_benign"] = _latency(guard.check, benign)
+        result["guard_rules_classifier_mixed"] = _latency(guard.check, mixed)
+    with _guard(False) as guard:
+        result["guard_rules_only_mixed"] = _latency(guard.check, mixed)
+        result["quality_rules_only"] = _quality(guard, sets)
+    with _guard(True) as guard:
+        result["quality_rules_classifier_cascade"] = _quality(guard, sets)
+    with _guard(True, always=True) as guard:
+        result["quality_rules_classifier_always"] = _quality(guard, sets)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

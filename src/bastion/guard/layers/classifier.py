@@ -1,0 +1,78 @@
+"""The tier-1 prompt classifier layer: MiniLM embeddings plus a calibrated linear head.
+
+It scores the latest user turn alone and the last ``window_turns`` user turns joined (so a
+request split across turns is still seen whole) and keeps the higher probability. The score
+is the calibrated probability the prompt is unsafe. Output-side checks (a reply is given)
+score the user side only: judging replies is a separate model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from bastion.core.verdict import Verdict
+from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
+from bastion.models.encoder import MiniLMEncoder
+from bastion.models.prompt_classifier import PromptClassifier
+
+__all__ = ["LAYER", "PromptClassifierConfig", "PromptClassifierLayer"]
+
+LAYER = "prompt_classifier"
+_TOP_CATEGORIES = 3
+
+
+class PromptClassifierConfig(LayerConfigModel):
+    """Configuration of the prompt classifier layer.
+
+    Attributes:
+        artifact: classifier artifact folder; None uses the packaged one.
+        threads: onnxruntime threads for the encoder.
+        window_turns: how many recent user turns are also scored joined together.
+    """
+
+    artifact: Path | None = None
+    threads: int = Field(default=1, ge=1, le=64)
+    window_turns: int = Field(default=3, ge=1, le=20)
+
+
+@layer_plugin(name=LAYER, tier=1, config=PromptClassifierConfig)
+class PromptClassifierLayer:
+    """Tier-1 learned prompt classifier (MiniLM embeddings, calibrated linear head).
+
+    Raises:
+        ConfigError: on construction when the artifact cannot be loaded; on first check
+            when the encoder model is missing or fails its hash check.
+    """
+
+    def __init__(self, config: PromptClassifierConfig, deps: LayerDeps) -> None:
+        self._cfg = config
+        self._classifier = PromptClassifier.load(config.artifact)
+        self._encoder = MiniLMEncoder(threads=config.threads)  # the session loads lazily
+        self._known = frozenset(deps.policy.categories)
+
+    @property
+    def name(self) -> str:
+        """The layer's registered name."""
+        return LAYER
+
+    def check(self, request: CheckRequest) -> Verdict:
+        """Score the latest user turn and the recent user window; keep the higher."""
+        turns = [norm.canonical for norm in request.user_turns()]
+        if not turns:
+            return Verdict(layer=LAYER)
+        texts = [turns[-1]]
+        window = turns[-self._cfg.window_turns :]
+        if len(window) > 1:
+            texts.append("\n".join(window))
+        predictions = self._classifier.predict(self._encoder.encode(texts))
+        best = max(predictions, key=lambda p: p.p_unsafe)
+        score = min(max(best.p_unsafe, 0.0), 1.0)
+        known = [(c, p) for c, p in best.category_probs if c in self._known]
+        if not known:
+            return Verdict(layer=LAYER, score=score)
+        # Per-category scores: p_unsafe shared out by the category head's relative belief.
+        top = known[0][1] or 1.0
+        ranked = tuple((c, round(score * p / top, 4)) for c, p in known[:_TOP_CATEGORIES])
+        return Verdict(layer=LAYER, score=score, category=known[0][0], categories=ranked)

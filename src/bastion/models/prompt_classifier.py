@@ -1,0 +1,130 @@
+"""The tier-1 prompt classifier head: numpy-only inference over MiniLM embeddings.
+
+An artifact is a folder holding ``weights.npz`` (float32) and ``metadata.json``:
+
+- a binary *unsafe* head ``w_unsafe`` (384,), ``b_unsafe`` (1,), whose logit is calibrated
+  with Platt scaling ``p = sigmoid(platt_a * logit + platt_b)`` (fitted on the dev split);
+- a one-vs-rest *category* head ``w_category`` (K, 384), ``b_category`` (K,) over the policy
+  categories that had enough training data (``metadata["categories"]``).
+
+``p_unsafe`` is the calibrated probability the prompt is unsafe (bastion's score
+convention). ``metadata["threshold"]`` is the operating point chosen on the dev split; the
+model card beside the artifact says how it was chosen and what it costs on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from bastion.core.errors import ConfigError
+
+__all__ = [
+    "ARTIFACT_FORMAT",
+    "METADATA_FILE",
+    "WEIGHTS_FILE",
+    "PromptClassifier",
+    "PromptPrediction",
+    "packaged_artifact_dir",
+]
+
+ARTIFACT_FORMAT: Final = "bastion.prompt_classifier/1"
+"""Format tag written into ``metadata.json``."""
+
+WEIGHTS_FILE: Final = "weights.npz"
+METADATA_FILE: Final = "metadata.json"
+_ARRAYS: Final = ("w_unsafe", "b_unsafe", "w_category", "b_category")
+
+
+def packaged_artifact_dir() -> Path:
+    """The classifier artifact shipped with bastion."""
+    root = resources.files("bastion.models").joinpath("artifacts/prompt_classifier_v1")
+    return Path(str(root))
+
+
+@dataclass(frozen=True, slots=True)
+class PromptPrediction:
+    """The classifier's reading of one prompt.
+
+    Attributes:
+        p_unsafe: calibrated probability the prompt is unsafe, 0..1.
+        category: the most likely policy category (if the prompt were unsafe).
+        category_probs: one-vs-rest probability per category, highest first.
+    """
+
+    p_unsafe: float
+    category: str
+    category_probs: tuple[tuple[str, float], ...]
+
+
+def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)  # overflow-free
+
+
+class PromptClassifier:
+    """Linear heads over sentence embeddings; load with :meth:`load`."""
+
+    def __init__(self, arrays: dict[str, npt.NDArray[np.float32]], metadata: dict[str, Any]):
+        self._w = arrays["w_unsafe"].astype(np.float64)
+        self._b = float(arrays["b_unsafe"].reshape(-1)[0])
+        self._wc = arrays["w_category"].astype(np.float64)
+        self._bc = arrays["b_category"].astype(np.float64)
+        self._categories: tuple[str, ...] = tuple(metadata["categories"])
+        self._a = float(metadata["calibration"]["platt_a"])
+        self._c = float(metadata["calibration"]["platt_b"])
+        self.metadata = metadata
+        if self._wc.shape != (len(self._categories), self._w.shape[0]):
+            raise ConfigError("classifier artifact: category weights do not match categories")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PromptClassifier:
+        """Load an artifact folder (None: the packaged one).
+
+        Raises:
+            ConfigError: when files are missing or malformed.
+        """
+        folder = path or packaged_artifact_dir()
+        try:
+            metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+            with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as data:
+                arrays = {name: np.asarray(data[name], dtype=np.float32) for name in _ARRAYS}
+        except (OSError, KeyError, ValueError) as exc:
+            raise ConfigError(f"{folder}: cannot load the classifier artifact ({exc})") from exc
+        if metadata.get("format") != ARTIFACT_FORMAT:
+            raise ConfigError(f"{folder}: not a {ARTIFACT_FORMAT} artifact")
+        return cls(arrays, metadata)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Categories of the category head."""
+        return self._categories
+
+    @property
+    def threshold(self) -> float:
+        """The operating threshold chosen on the dev split."""
+        return float(self.metadata["threshold"])
+
+    def logits(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Uncalibrated unsafe-head logits, shape ``(n,)``."""
+        return np.asarray(embeddings, dtype=np.float64) @ self._w + self._b
+
+    def p_unsafe(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities unsafe, shape ``(n,)``."""
+        return _sigmoid(self._a * self.logits(embeddings) + self._c)
+
+    def predict(self, embeddings: npt.NDArray[np.float32]) -> list[PromptPrediction]:
+        """One prediction per embedding row."""
+        probs = self.p_unsafe(embeddings)
+        cats = _sigmoid(np.asarray(embeddings, dtype=np.float64) @ self._wc.T + self._bc)
+        return [self._one(float(p), row) for p, row in zip(probs, cats, strict=True)]
+
+    def _one(self, p: float, row: npt.NDArray[np.float64]) -> PromptPrediction:
+        order = np.argsort(-row, kind="stable")
+        ranked = tuple((self._categories[i], float(row[i])) for i in order)
+        return PromptPrediction(p_unsafe=p, category=ranked[0][0], category_probs=ranked)

@@ -1,0 +1,174 @@
+"""Training data for the prompt classifier: sources, labels, categories, splits, manifest.
+
+Sources (paths relative to the shared data folder):
+
+- ``prompts/harmful.jsonl``: label 1; CategoricalHarmfulQA categories are mapped to policy
+  categories where the meaning matches (:data:`HARMFUL_CATEGORY_MAP`), else unknown.
+- ``prompts/benign.jsonl``: label 0; ``gsm8k_train`` is capped at 25 % of the benign
+  prompts (balance by source: 1,500 grade-school maths questions would otherwise teach
+  "not maths = unsafe").
+- ``jailbreak/prompt_injection_hijacking.jsonl``: label 1, category ``manipulation``.
+- the project contrast set, ``dev`` split only (``test`` is for reporting): safe prompt
+  label 0, unsafe prompt label 1 with its category, sample weight :data:`CONTRAST_WEIGHT`.
+
+``toxicity/toxicity.jsonl`` is skipped: it holds tweets and statements, not requests to an
+assistant, and would teach the head that slang means "unsafe request".
+
+Shared records are split by ``sha256(text)``: 70 % train, 15 % dev, 15 % test. Contrast
+pairs are split by ``sha256(pair id)`` (both prompts of a pair together): 70 % train, 30 %
+dev, so the dev split that calibrates and picks the threshold sees over-refusal traps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from bastion.core.errors import InputError
+from bastion.datasets import load_contrast_set
+
+__all__ = [
+    "CONTRAST_WEIGHT",
+    "HARMFUL_CATEGORY_MAP",
+    "SOURCES",
+    "Example",
+    "bucket",
+    "load_examples",
+    "manifest",
+]
+
+CONTRAST_WEIGHT: Final = 3.0
+GSM8K_SHARE: Final = 0.25
+SOURCES: Final = {
+    "harmful": "prompts/harmful.jsonl",
+    "benign": "prompts/benign.jsonl",
+    "hijacking": "jailbreak/prompt_injection_hijacking.jsonl",
+}
+HARMFUL_CATEGORY_MAP: Final = {
+    "Child Abuse": "sexual_minors",
+    "Hate/Harass/Violence": "hate_harassment",
+    "Malware Viruses": "cybersecurity",
+    "Physical Harm": "violence",
+    "Adult Content": "sexual_adult",
+    "Privacy Violation Activity": "personal_data",
+    "Tailored Financial Advice": "financial_advice",
+}
+"""CategoricalHarmfulQA category -> policy category; others stay unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled prompt.
+
+    Attributes:
+        text: the prompt.
+        label: 1 unsafe, 0 safe.
+        category: policy category of an unsafe prompt, when known.
+        source: where it came from (``source`` field, ``tensor_trust`` or ``contrast``).
+        split: ``train`` | ``dev`` | ``test``.
+        weight: sample weight in training.
+    """
+
+    text: str
+    label: int
+    category: str | None
+    source: str
+    split: str
+    weight: float = 1.0
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8", "replace")).digest()[:8], "big")
+
+
+def bucket(key: str, train: int = 70, dev: int = 15) -> str:
+    """Deterministic split of one key: ``train`` / ``dev`` / ``test`` by sha256 percent."""
+    percent = _digest(key) % 100
+    return "train" if percent < train else "dev" if percent < train + dev else "test"
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield json.loads(line)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read training data ({exc})") from exc
+
+
+def _shared(root: Path) -> list[Example]:
+    out = [
+        Example(r["text"], 1, HARMFUL_CATEGORY_MAP.get(r.get("category") or ""), r["source"], "")
+        for r in _jsonl(root / SOURCES["harmful"])
+    ]
+    out += [
+        Example(r["text"], 1, "manipulation", "tensor_trust", "")
+        for r in _jsonl(root / SOURCES["hijacking"])
+    ]
+    benign = [
+        Example(r["text"], 0, None, r["source"], "") for r in _jsonl(root / SOURCES["benign"])
+    ]
+    maths = sorted((e for e in benign if e.source == "gsm8k_train"), key=lambda e: _digest(e.text))
+    rest = [e for e in benign if e.source != "gsm8k_train"]
+    keep = int(len(rest) * GSM8K_SHARE / (1 - GSM8K_SHARE))
+    out += rest + maths[:keep]
+    return [_with_split(e, bucket(e.text)) for e in out]
+
+
+def _with_split(e: Example, split: str, weight: float = 1.0) -> Example:
+    return Example(e.text, e.label, e.category, e.source, split, weight)
+
+
+def _contrast() -> list[Example]:
+    out = []
+    for pair in load_contrast_set("dev"):
+        split = bucket(pair.id, train=70, dev=30)
+        out.append(Example(pair.safe, 0, None, "contrast", split, CONTRAST_WEIGHT))
+        out.append(
+            Example(pair.unsafe, 1, pair.unsafe_category, "contrast", split, CONTRAST_WEIGHT)
+        )
+    return out
+
+
+def load_examples(root: Path) -> list[Example]:
+    """Every training/dev/test example, de-duplicated by text (conflicting labels dropped)."""
+    seen: dict[str, Example] = {}
+    conflicts: set[str] = set()
+    for example in _contrast() + _shared(root):  # contrast first: its split wins
+        text = example.text.strip()
+        if not text:
+            continue
+        if text in seen and seen[text].label != example.label:
+            conflicts.add(text)
+        seen.setdefault(text, example)
+    return [e for t, e in seen.items() if t not in conflicts]
+
+
+def manifest(root: Path, examples: list[Example]) -> dict[str, Any]:
+    """SHA-256 and record counts of each source file, and the counts actually used."""
+    files = {}
+    for name, rel in SOURCES.items():
+        data = (root / rel).read_bytes()
+        files[name] = {
+            "path": rel,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "records": sum(1 for line in data.splitlines() if line.strip()),
+        }
+    from bastion.datasets import CONTRAST_SET_SHA256
+
+    files["contrast_dev"] = {
+        "path": "bastion.datasets:contrast_v1.jsonl#dev",
+        "sha256": CONTRAST_SET_SHA256,
+    }
+    used = Counter(f"{e.split}/{e.source}/{e.label}" for e in examples)
+    return {
+        "files": files,
+        "used": dict(sorted(used.items())),
+        "skipped": ["toxicity/toxicity.jsonl"],
+    }
