@@ -9,7 +9,8 @@ here tunes anything: thresholds and rules were not fitted to these numbers.
 - ``flagged`` = any decision but ``allow`` (``caution`` answers with safety framing): for
   unsafe prompts this is the share the guard intervened on at all.
 
-Run: ``.venv/bin/python benchmarks/eval_tier0.py`` (reads ``../shared/data``).
+Run: ``.venv/bin/python benchmarks/eval_tier0.py [--config GUARD_CONFIG.yaml]`` (reads
+``../shared/data``). Without ``--config`` it measures the default guard.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from bastion.core.types import Action
 from bastion.datasets import load_contrast_set
-from bastion.guard import Guard
+from bastion.guard import Guard, load_config
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BLOCKING = {Action.REFUSE, Action.ASK_CONTEXT}
@@ -94,7 +95,8 @@ def main() -> None:
     """Run every set and print JSON."""
     if not SHARED.exists():
         sys.exit(f"shared data not found at {SHARED}")
-    guard = Guard.from_policy()
+    config = load_config(sys.argv[2]) if sys.argv[1:2] == ["--config"] else None
+    guard = Guard.from_config(config) if config else Guard.from_policy()
     benign = ((r["source"], r["text"]) for r in _jsonl(SHARED / "prompts" / "benign.jsonl"))
     harmful = ((r["source"], r["text"]) for r in _jsonl(SHARED / "prompts" / "harmful.jsonl"))
     hijack = (

@@ -106,7 +106,7 @@ def test_first_hard_limit_wins_over_a_later_tier(policy: Policy) -> None:
     from bastion.guard.config import CombinerConfig
 
     combiner = CascadeCombiner(CombinerConfig(), policy)
-    combiner.set_tiers({"rules": 0, "model": 1})
+    combiner.set_layers({"rules": 0, "model": 1})
     verdicts = [
         Verdict(layer="rules", score=0.9, category="mass_harm"),
         Verdict(layer="model", score=0.1),
@@ -175,3 +175,12 @@ def _request() -> CheckRequest:
 
     msgs = as_messages("x")
     return CheckRequest(messages=msgs, normalized=tuple(normalize(m.content) for m in msgs))
+
+
+def test_per_layer_act_threshold(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    layer = {**_static(score=0.6, category="drugs"), "act_threshold": 0.7}
+    assert _guard(policy, fake_registry, layer).check("x").action is Action.ALLOW
+    layer["act_threshold"] = 0.55
+    decision = _guard(policy, fake_registry, layer).check("x")
+    assert decision.action is Action.CAUTION
+    assert decision.review  # within the review band of the layer's own threshold

@@ -8,7 +8,8 @@ Rules, in order:
    above ``hard_threshold`` refuses, whatever the context.
 3. Otherwise the highest tier that ran is authoritative (later tiers are the more capable
    models); within that tier the highest score wins.
-4. At or above ``act_threshold`` the policy's action for (category, context) applies;
+4. At or above the act threshold (per layer: its configured or calibrated operating
+   threshold, else ``act_threshold``) the policy's action for (category, context) applies;
    below it the turn is allowed. A layer may propose its own action, which is used unless
    a hard limit applies.
 5. Review: per category (``always`` / ``never``), or ``uncertain`` = the score lies within
@@ -40,10 +41,17 @@ class CascadeCombiner:
         self._policy = policy
         self._fail_action = fail_action
         self._tiers: dict[str, int] = {}
+        self._thresholds: dict[str, float] = {}
 
-    def set_tiers(self, tiers: dict[str, int]) -> None:
-        """Tell the combiner each layer's tier (the guard does this once at build time)."""
+    def set_layers(self, tiers: dict[str, int], thresholds: dict[str, float] | None = None) -> None:
+        """Tell the combiner each layer's tier and, where it has its own, act threshold
+        (the guard does this once at build time)."""
         self._tiers = dict(tiers)
+        self._thresholds = dict(thresholds or {})
+
+    def act_threshold(self, layer: str) -> float:
+        """The act threshold for verdicts of ``layer``."""
+        return self._thresholds.get(layer, self._cfg.act_threshold)
 
     def should_continue(self, verdicts: Sequence[Verdict], next_tier: int) -> bool:
         """Run the next tier only where needed: not after an error or a hard limit,
@@ -70,7 +78,7 @@ class CascadeCombiner:
                 verdicts,
                 context,
             )
-        below = chosen.category is None or chosen.score < self._cfg.act_threshold
+        below = chosen.category is None or chosen.score < self.act_threshold(chosen.layer)
         if below and chosen.action in (None, Action.ALLOW):
             return self._allow(verdicts, context, score=chosen.score)
         return self._apply(chosen, verdicts, context)
@@ -99,7 +107,7 @@ class CascadeCombiner:
         explanation = _explain(spec, action, context)
         return Decision(
             action=action,
-            review=self._review(chosen.score, spec),
+            review=self._review(chosen.score, spec, self.act_threshold(chosen.layer)),
             score=chosen.score,
             category=category,
             limit=spec.limit if spec else Limit.NONE,
@@ -124,13 +132,13 @@ class CascadeCombiner:
             return Action.ALLOW
         return self._policy.action_for(chosen.category, context)
 
-    def _review(self, score: float, spec: CategorySpec | None) -> bool:
+    def _review(self, score: float, spec: CategorySpec | None, threshold: float) -> bool:
         mode = spec.review if spec else ReviewMode.UNCERTAIN
         if mode is ReviewMode.ALWAYS:
             return True
         if mode is ReviewMode.NEVER:
             return False
-        return abs(score - self._cfg.act_threshold) < self._cfg.review_band
+        return abs(score - threshold) < self._cfg.review_band
 
     def _guidance(self, spec: CategorySpec | None) -> tuple[str, ...]:
         if spec is None:
@@ -139,14 +147,15 @@ class CascadeCombiner:
         return tuple(text for text in linked if text)
 
     def _allow(self, verdicts: Sequence[Verdict], context: str, *, score: float) -> Decision:
+        layer = verdicts[-1].layer if verdicts else "guard"
         return Decision(
             action=Action.ALLOW,
-            review=self._review(score, None),
+            review=self._review(score, None, self.act_threshold(layer)),
             score=score,
             category=None,
             limit=Limit.NONE,
             techniques=_techniques(verdicts),
-            layer=verdicts[-1].layer if verdicts else "guard",
+            layer=layer,
             explanation=_NOTHING,
             context=context,
             policy=self._policy.ref,

@@ -32,12 +32,15 @@ class LayerConfig(_Frozen):
 
     ``timeout_s`` None runs the layer inline (for cheap, bounded layers); a number runs it
     on a worker thread and fails closed when it takes longer. ``tier`` overrides the
-    plugin's cascade tier.
+    plugin's cascade tier. ``act_threshold`` overrides, for this layer's verdicts, the
+    combiner's act threshold; without it a layer's own calibrated ``operating_threshold``
+    (if it has one) applies, else the combiner's.
     """
 
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
     tier: int | None = Field(default=None, ge=0)
+    act_threshold: float | None = Field(default=None, ge=0, le=1)
     timeout_s: float | None = Field(default=None, gt=0)
     enabled: bool = True
 

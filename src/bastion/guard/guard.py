@@ -67,7 +67,10 @@ class Guard:
         plugins = registry if registry is not None else build_layer_registry()
         stages = [_build_stage(spec, plugins, loaded) for spec in cfg.layers if spec.enabled]
         combiner = CascadeCombiner(cfg.combiner, loaded, fail_action=cfg.fail_action)
-        combiner.set_tiers({s.layer.name: s.tier for s in stages})
+        combiner.set_layers(
+            {s.layer.name: s.tier for s in stages},
+            {s.layer.name: s.act_threshold for s in stages if s.act_threshold is not None},
+        )
         return cls(
             policy=loaded, config=cfg, pipeline=Pipeline(stages, combiner), combiner=combiner
         )
@@ -201,7 +204,10 @@ def _build_stage(spec: LayerConfig, registry: Registry[LayerPlugin], policy: Pol
         raise ConfigError(f"layer {spec.type!r}: {where}: {first['msg']}") from None
     layer = plugin.build(params, LayerDeps(policy=policy))
     tier = plugin.tier if spec.tier is None else spec.tier
-    return Stage(layer=layer, tier=tier, timeout_s=spec.timeout_s)
+    threshold = spec.act_threshold
+    if threshold is None:
+        threshold = getattr(layer, "operating_threshold", None)
+    return Stage(layer=layer, tier=tier, timeout_s=spec.timeout_s, act_threshold=threshold)
 
 
 def _with_normalisation(decision: Decision, request: CheckRequest) -> Decision:

@@ -32,11 +32,13 @@ class CascadePolicy(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Stage:
-    """A built layer with its place in the cascade and its time budget."""
+    """A built layer with its place in the cascade, its time budget and, when it has its
+    own, the act threshold for its verdicts."""
 
     layer: Layer
     tier: int
     timeout_s: float | None = None
+    act_threshold: float | None = None
 
 
 class Pipeline:

@@ -57,6 +57,11 @@ class PromptClassifierLayer:
         """The layer's registered name."""
         return LAYER
 
+    @property
+    def operating_threshold(self) -> float:
+        """The calibrated act threshold chosen on the dev split (read by the guard)."""
+        return self._classifier.threshold
+
     def check(self, request: CheckRequest) -> Verdict:
         """Score the latest user turn and the recent user window; keep the higher."""
         turns = [norm.canonical for norm in request.user_turns()]
