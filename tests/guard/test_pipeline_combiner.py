@@ -106,14 +106,69 @@ def test_first_hard_limit_wins_over_a_later_tier(policy: Policy) -> None:
     from bastion.guard.config import CombinerConfig
 
     combiner = CascadeCombiner(CombinerConfig(), policy)
-    combiner.set_layers({"rules": 0, "model": 1})
+    combiner.set_layers({"rules": 0, "model": 1}, precise=frozenset({"rules"}))
     verdicts = [
         Verdict(layer="rules", score=0.9, category="mass_harm"),
         Verdict(layer="model", score=0.1),
     ]
     assert combiner.combine(verdicts, "general").action is Action.REFUSE
+    # Detectors are OR-combined: a calm model does not drop a rule's explicit intent.
     later = [Verdict(layer="rules", score=0.7, category="drugs"), Verdict(layer="model", score=0.1)]
-    assert combiner.combine(later, "general").action is Action.ALLOW  # the later tier rules
+    assert combiner.combine(later, "general").action is Action.CAUTION
+
+
+def _rules_and_model(
+    policy: Policy, registry: Registry[LayerPlugin], rules: dict[str, Any], model: dict[str, Any]
+) -> Guard:
+    return _guard(
+        policy,
+        registry,
+        {**_static(name="rules", precise=True, **rules), "tier": 0},
+        {**_static(name="model", **model), "tier": 1, "act_threshold": 0.7},
+        combiner={"escalate_low": 0.0},
+    )
+
+
+def test_precise_layer_names_the_category(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    # The model's category head guesses a hard limit; the rules found a cybersecurity intent.
+    guard = _rules_and_model(
+        policy,
+        fake_registry,
+        {"score": 0.65, "category": "cybersecurity"},
+        {"score": 0.86, "category": "targeted_attacks"},
+    )
+    research = guard.check("x", context="security_research")
+    assert (research.action, research.category) == (Action.ALLOW, "cybersecurity")
+    general = guard.check("x")
+    assert (general.action, general.layer, general.score) == (Action.ASK_CONTEXT, "model", 0.86)
+
+
+def test_model_cannot_drop_a_rule_detection(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _rules_and_model(
+        policy, fake_registry, {"score": 0.7, "category": "self_harm"}, {"score": 0.68}
+    )
+    decision = guard.check("x")
+    assert decision.action is Action.CAUTION
+    assert decision.guidance
+
+
+def test_model_alone_can_refuse_a_hard_limit(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _rules_and_model(
+        policy,
+        fake_registry,
+        {"score": 0.3, "category": "violence"},  # a topic tag does not rename
+        {"score": 0.95, "category": "mass_casualty_weapons"},
+    )
+    decision = guard.check("x", context="fiction_writing")
+    assert (decision.action, decision.limit) == (Action.REFUSE, Limit.HARD)
+    assert decision.category == "mass_casualty_weapons"
+
+
+def test_model_below_its_threshold_allows(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    guard = _rules_and_model(
+        policy, fake_registry, {"score": 0.0}, {"score": 0.69, "category": "drugs"}
+    )
+    assert guard.check("x").action is Action.ALLOW
 
 
 def test_unknown_category_and_bad_score_fail_closed(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]

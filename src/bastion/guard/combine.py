@@ -2,23 +2,31 @@
 
 Rules, in order:
 
-1. A layer that failed (error or timeout) decides: the configured fail action, sent to
-   review, with the error recorded (fail closed, visibly).
-2. First hard limit wins: any verdict whose category is a hard limit with a score at or
-   above ``hard_threshold`` refuses, whatever the context.
-3. Otherwise the highest tier that ran is authoritative (later tiers are the more capable
-   models); within that tier the highest score wins.
-4. At or above the act threshold (per layer: its configured or calibrated operating
-   threshold, else ``act_threshold``) the policy's action for (category, context) applies;
-   below it the turn is allowed. A layer may propose its own action, which is used unless
-   a hard limit applies.
-5. Review: per category (``always`` / ``never``), or ``uncertain`` = the score lies within
-   ``review_band`` of ``act_threshold``.
+1. A layer that failed (error, timeout, unknown category) decides: the configured fail
+   action, sent to review, with the error recorded (fail closed, visibly).
+2. First hard limit wins: a *precise* layer (pattern rules: explicit evidence) whose
+   category is a hard limit with a score at or above ``hard_threshold`` refuses, whatever
+   the context.
+3. Otherwise every verdict that clears its own layer's act threshold (per layer: its
+   configured or calibrated operating threshold, else ``act_threshold``) is a candidate,
+   and the candidate with the most severe policy action for (category, context) wins;
+   ties go to the higher tier, then the higher score. Detectors are OR-combined: a
+   calibrated model cannot silently drop what a precise rule found (crisis support for a
+   self-harm message), and rules cannot act on topics because topic scores stay below
+   the threshold.
+4. A statistical layer says *whether*; where a precise layer found an explicit intent,
+   that layer's category says *what* (an exploit request is ``cybersecurity``, which the
+   context may allow, not a hard-limit guess of a category head).
+5. No candidate: allowed, with the highest tier's score. A layer may propose its own
+   action, which counts as a candidate.
+6. Review: per category (``always`` / ``never``), or ``uncertain`` = the score lies within
+   ``review_band`` of the deciding layer's act threshold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bastion.core.types import Action, Limit
 from bastion.core.verdict import Decision, Verdict
@@ -42,12 +50,20 @@ class CascadeCombiner:
         self._fail_action = fail_action
         self._tiers: dict[str, int] = {}
         self._thresholds: dict[str, float] = {}
+        self._precise: frozenset[str] = frozenset()
 
-    def set_layers(self, tiers: dict[str, int], thresholds: dict[str, float] | None = None) -> None:
-        """Tell the combiner each layer's tier and, where it has its own, act threshold
-        (the guard does this once at build time)."""
+    def set_layers(
+        self,
+        tiers: dict[str, int],
+        thresholds: dict[str, float] | None = None,
+        precise: frozenset[str] = frozenset(),
+    ) -> None:
+        """Tell the combiner each layer's tier, the act thresholds of layers that have
+        their own, and which layers are precise (their categories come from explicit
+        evidence, like pattern rules). The guard does this once at build time."""
         self._tiers = dict(tiers)
         self._thresholds = dict(thresholds or {})
+        self._precise = frozenset(precise)
 
     def act_threshold(self, layer: str) -> float:
         """The act threshold for verdicts of ``layer``."""
@@ -66,28 +82,61 @@ class CascadeCombiner:
 
     def combine(self, verdicts: Sequence[Verdict], context: str) -> Decision:
         """The decision for one turn."""
-        failed = next((v for v in verdicts if v.error), None)
+        failed = next((v for v in verdicts if v.error), None) or self._unknown(verdicts)
         if failed is not None:
             return self._fail(failed, verdicts, context)
-        chosen = self._hard_hit(verdicts) or self._authoritative(verdicts)
-        if chosen is None:
-            return self._allow(verdicts, context, score=0.0)
-        if chosen.category is not None and chosen.category not in self._policy.categories:
-            return self._fail(
-                Verdict(layer=chosen.layer, error=f"unknown category {chosen.category!r}"),
-                verdicts,
-                context,
-            )
-        below = chosen.category is None or chosen.score < self.act_threshold(chosen.layer)
-        if below and chosen.action in (None, Action.ALLOW):
-            return self._allow(verdicts, context, score=chosen.score)
+        hard = self._hard_hit(verdicts)
+        if hard is not None:
+            return self._apply(hard, verdicts, context)
+        acting = [self._precise_category(v, verdicts) for v in verdicts if self._acts(v)]
+        if not acting:
+            top = self._authoritative(verdicts)
+            return self._allow(verdicts, context, score=top.score if top else 0.0)
+        chosen = max(acting, key=lambda v: self._rank(v, context))
         return self._apply(chosen, verdicts, context)
 
+    def _unknown(self, verdicts: Sequence[Verdict]) -> Verdict | None:
+        for v in verdicts:
+            if v.category is not None and v.category not in self._policy.categories:
+                return Verdict(layer=v.layer, error=f"unknown category {v.category!r}")
+        return None
+
+    def _acts(self, verdict: Verdict) -> bool:
+        """The verdict clears its layer's act threshold, or proposes an action itself."""
+        if verdict.action not in (None, Action.ALLOW):
+            return True
+        return verdict.category is not None and verdict.score >= self.act_threshold(verdict.layer)
+
+    def _rank(self, verdict: Verdict, context: str) -> tuple[int, int, float]:
+        """Most severe action first, then the higher tier, then the higher score."""
+        spec = self._policy.categories.get(verdict.category or "")
+        severity = self._action(verdict, spec, context).severity
+        return severity, self._tiers.get(verdict.layer, 0), verdict.score
+
+    def _precise_category(self, verdict: Verdict, verdicts: Sequence[Verdict]) -> Verdict:
+        """A statistical layer says *whether*; where a precise (pattern) layer found an
+        explicit intent, that layer's category says *what*."""
+        if verdict.layer in self._precise or verdict.category is None:
+            return verdict
+        named = [
+            v
+            for v in verdicts
+            if v.layer in self._precise
+            and v.category is not None
+            and v.score >= self.act_threshold(v.layer)
+        ]
+        if not named:
+            return verdict
+        return replace(verdict, category=max(named, key=lambda v: v.score).category)
+
     def _hard_hit(self, verdicts: Sequence[Verdict]) -> Verdict | None:
+        """First hard limit wins, but only on a precise layer's evidence; a statistical
+        layer's hard category goes through :meth:`_precise_category` first."""
         hits = [
             v
             for v in verdicts
-            if v.category in self._policy.categories
+            if v.layer in self._precise
+            and v.category in self._policy.categories
             and self._policy.categories[v.category].limit is Limit.HARD
             and v.score >= self._cfg.hard_threshold
         ]

@@ -70,6 +70,7 @@ class Guard:
         combiner.set_layers(
             {s.layer.name: s.tier for s in stages},
             {s.layer.name: s.act_threshold for s in stages if s.act_threshold is not None},
+            frozenset(s.layer.name for s in stages if getattr(s.layer, "precise", False)),
         )
         return cls(
             policy=loaded, config=cfg, pipeline=Pipeline(stages, combiner), combiner=combiner

@@ -35,6 +35,7 @@ class StaticLayerConfig(LayerConfigModel):
     action: Action | None = None
     response_refusal: float | None = None
     response_harmful: float | None = None
+    precise: bool = False
 
 
 @layer_plugin(name="fake_static", tier=1, config=StaticLayerConfig)
@@ -49,6 +50,11 @@ class StaticLayer:
     def name(self) -> str:
         """The configured name."""
         return self._cfg.name
+
+    @property
+    def precise(self) -> bool:
+        """Whether the combiner treats this fake as a precise (pattern-like) layer."""
+        return self._cfg.precise
 
     def check(self, request: CheckRequest) -> Verdict:
         """Return the configured verdict."""

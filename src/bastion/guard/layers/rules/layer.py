@@ -54,6 +54,11 @@ class RulesLayer:
         """The layer's registered name."""
         return LAYER
 
+    @property
+    def precise(self) -> bool:
+        """Categories come from explicit pattern evidence (read by the combiner)."""
+        return True
+
     def check(self, request: CheckRequest) -> Verdict:
         """Score the latest user turn in its conversation, or the reply when there is one."""
         turns = self._turns(request)
