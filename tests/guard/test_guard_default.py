@@ -133,3 +133,16 @@ def test_any_conversation_gets_a_valid_decision(guard: Guard, turns: list[tuple[
     decision = guard.check([{"role": role, "content": text} for role, text in turns])
     _valid(decision)
     assert decision.error is None
+
+
+def test_rules_only_guard_does_not_load_the_model_runtime() -> None:
+    """Start-up stays fast: numpy and onnxruntime load only when a learned layer is built."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bastion.guard import Guard; Guard.from_policy().check('hi'); "
+        "print(sorted(m for m in ('numpy', 'onnxruntime', 'pyarrow') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -9,13 +9,15 @@ score the user side only: judging replies is a separate model.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
-from bastion.models.encoder import MiniLMEncoder
-from bastion.models.prompt_classifier import PromptClassifier
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["LAYER", "PromptClassifierConfig", "PromptClassifierLayer"]
 
@@ -47,6 +49,11 @@ class PromptClassifierLayer:
     """
 
     def __init__(self, config: PromptClassifierConfig, deps: LayerDeps) -> None:
+        # numpy and onnxruntime load only when this layer is built: the layer registry
+        # imports this module, and a rules-only guard must not pay for them at start-up.
+        from bastion.models.encoder import MiniLMEncoder
+        from bastion.models.prompt_classifier import PromptClassifier
+
         self._cfg = config
         self._classifier = PromptClassifier.load(config.artifact)
         self._encoder = MiniLMEncoder(threads=config.threads)  # the session loads lazily
