@@ -3,8 +3,11 @@
 Prints one JSON object:
 
 - ``classifier_single``: encoder + head, one prompt at a time, one thread (p50/p99 ms).
+- ``classifier_batch_2_threads``: encoder + head over the shared test split in batches of
+  32 with two onnxruntime threads (prompts/s).
 - ``guard_*``: the full guard (rules, then the classifier in the cascade's uncertain band
   only) on benign prompts and on a mixed set (p50/p99 ms).
+- ``peak_rss_mb``: the process's peak resident memory after all of the above.
 - ``quality``: on the shared test split (see ``bastion.training.data``) and the contrast
   ``test`` split: benign pass rate (not blocked) and unsafe catch rate (not allowed), for
   rules-only, rules + classifier in the default cascade, and rules + classifier always run
@@ -16,6 +19,9 @@ Run: ``.venv/bin/python benchmarks/bench_classifier.py`` (reads ``../shared/data
 from __future__ import annotations
 
 import json
+import os
+import platform
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +51,22 @@ def _latency(fn: Callable[[str], Any], texts: list[str]) -> dict[str, float]:
         "p99_ms": round(float(np.percentile(times, 99)), 3),
         "n": len(times),
     }
+
+
+def _encoder(head: PromptClassifier, threads: int) -> MiniLMEncoder:
+    own = head.encoder_file
+    if own is None:
+        return MiniLMEncoder(threads=threads)
+    return MiniLMEncoder(threads=threads, model=own[0], model_sha256=own[1])
+
+
+def _throughput(encoder: MiniLMEncoder, head: PromptClassifier, texts: list[str]) -> dict[str, Any]:
+    encoder.encode(texts[:32])  # warm up
+    start = time.perf_counter()
+    for i in range(0, len(texts), 32):
+        head.predict(encoder.encode(texts[i : i + 32]))
+    elapsed = time.perf_counter() - start
+    return {"prompts_per_s": round(len(texts) / elapsed, 1), "batch": 32, "n": len(texts)}
 
 
 def _guard(classifier: bool, *, always: bool = False) -> Guard:
@@ -80,13 +102,15 @@ def main() -> None:
     contrast = [(p.safe, 0) for p in load_contrast_set("test")]
     contrast += [(p.unsafe, 1) for p in load_contrast_set("test")]
     sets = {"shared_test": test, "contrast_test": contrast}
-    encoder, head = MiniLMEncoder(threads=1), PromptClassifier.load()
+    head = PromptClassifier.load()
+    encoder, encoder2 = _encoder(head, 1), _encoder(head, 2)
     benign = [t for t, label in test if label == 0][:200]
     mixed = [t for t, _ in test[:150]] + [t for t, _ in contrast[::2]]
     encoder.encode(["warm up"])
     result: dict[str, Any] = {
         "benchmark": "tier1_prompt_classifier",
         "classifier_single": _latency(lambda t: head.predict(encoder.encode([t])), benign),
+        "classifier_batch_2_threads": _throughput(encoder2, head, [t for t, _ in test]),
     }
     with _guard(True) as guard:
         result["guard_rules_classifier_benign"] = _latency(guard.check, benign)
@@ -98,6 +122,8 @@ def main() -> None:
         result["quality_rules_classifier_cascade"] = _quality(guard, sets)
     with _guard(True, always=True) as guard:
         result["quality_rules_classifier_always"] = _quality(guard, sets)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     print(json.dumps(result, indent=2))
 
 

@@ -22,10 +22,11 @@ def build_layer_registry(
     """
     # Imported here so that building a guard imports only the layers it may use.
     from bastion.guard.layers.classifier import PromptClassifierLayer
+    from bastion.guard.layers.multilingual import MultilingualClassifierLayer
     from bastion.guard.layers.rules.layer import RulesLayer
 
     registry: Registry[LayerPlugin] = Registry("layer", group=LAYER_ENTRY_POINT_GROUP)
-    registry.add_marked([RulesLayer, PromptClassifierLayer], _name)
+    registry.add_marked([RulesLayer, PromptClassifierLayer, MultilingualClassifierLayer], _name)
     if include_fakes:
         from bastion.guard.layers.fakes import FailingLayer, SlowLayer, StaticLayer
 

@@ -31,6 +31,7 @@ __all__ = [
     "WEIGHTS_FILE",
     "PromptClassifier",
     "PromptPrediction",
+    "multilingual_artifact_dir",
     "packaged_artifact_dir",
 ]
 
@@ -44,7 +45,13 @@ _ARRAYS: Final = ("w_unsafe", "b_unsafe", "w_category", "b_category")
 
 def packaged_artifact_dir() -> Path:
     """The classifier artifact shipped with bastion."""
-    root = resources.files("bastion.models").joinpath("artifacts/prompt_classifier_v1")
+    root = resources.files("bastion.models").joinpath("artifacts/prompt_classifier_v2")
+    return Path(str(root))
+
+
+def multilingual_artifact_dir() -> Path:
+    """The multilingual classifier artifact (heads over multilingual-e5-small)."""
+    root = resources.files("bastion.models").joinpath("artifacts/multilingual_classifier_v1")
     return Path(str(root))
 
 
@@ -70,7 +77,12 @@ def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 class PromptClassifier:
     """Linear heads over sentence embeddings; load with :meth:`load`."""
 
-    def __init__(self, arrays: dict[str, npt.NDArray[np.float32]], metadata: dict[str, Any]):
+    def __init__(
+        self,
+        arrays: dict[str, npt.NDArray[np.float32]],
+        metadata: dict[str, Any],
+        folder: Path | None = None,
+    ) -> None:
         self._w = arrays["w_unsafe"].astype(np.float64)
         self._b = float(arrays["b_unsafe"].reshape(-1)[0])
         self._wc = arrays["w_category"].astype(np.float64)
@@ -79,6 +91,7 @@ class PromptClassifier:
         self._a = float(metadata["calibration"]["platt_a"])
         self._c = float(metadata["calibration"]["platt_b"])
         self.metadata = metadata
+        self._folder = folder or packaged_artifact_dir()
         if self._wc.shape != (len(self._categories), self._w.shape[0]):
             raise ConfigError("classifier artifact: category weights do not match categories")
 
@@ -98,12 +111,24 @@ class PromptClassifier:
             raise ConfigError(f"{folder}: cannot load the classifier artifact ({exc})") from exc
         if metadata.get("format") != ARTIFACT_FORMAT:
             raise ConfigError(f"{folder}: not a {ARTIFACT_FORMAT} artifact")
-        return cls(arrays, metadata)
+        return cls(arrays, metadata, folder)
 
     @property
     def categories(self) -> tuple[str, ...]:
         """Categories of the category head."""
         return self._categories
+
+    @property
+    def encoder_file(self) -> tuple[Path, str] | None:
+        """``(path, sha256)`` of the artifact's own (fine-tuned) encoder, if it has one.
+
+        None means the artifact's heads read the packaged MiniLM encoder's embeddings.
+        """
+        encoder = self.metadata.get("encoder", {})
+        name = encoder.get("file")
+        if not name:
+            return None
+        return self._folder / str(name), str(encoder["model_sha256"])
 
     @property
     def threshold(self) -> float:

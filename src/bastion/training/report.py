@@ -50,13 +50,79 @@ def _data_rows(data: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _baseline_rows(meta: dict[str, Any]) -> list[str]:
+    scores = meta.get("baselines", {})
+    if not scores.get("scores"):
+        return []
+    rows = [
+        "## Baselines (same dev split)",
+        "",
+        "| detector | F1 | precision | recall | false-positive rate | ms / text |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in scores["scores"]:
+        rows.append(
+            f"| {s['name']} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | "
+            f"{_pct(s['false_positive_rate'])} | {s['ms_per_text']} |"
+        )
+    rows += [f"- {name}: skipped ({why})" for name, why in scores.get("skipped", {}).items()]
+    return [*rows, ""]
+
+
+def _language_rows(meta: dict[str, Any]) -> list[str]:
+    evals = meta.get("multilingual_eval")
+    if not evals:
+        return []
+    rows = [
+        "## Per language (project multilingual set, report only)",
+        "",
+        "| language | benign pass | unsafe catch | n safe / unsafe |",
+        "|---|---|---|---|",
+    ]
+    for lang, r in evals["languages"].items():
+        rows.append(
+            f"| {lang} | {_pct(r['benign_pass_rate'])} | {_pct(r['unsafe_catch_rate'])} | "
+            f"{r['n_benign']} / {r['n_unsafe']} |"
+        )
+    return [*rows, ""]
+
+
+def _procedure(meta: dict[str, Any]) -> list[str]:
+    lines = [
+        "- Split: shared data by sha256(text) 70/15/15 train/dev/test; contrast `dev` pairs by",
+        "  sha256(pair id) 70/30 train/dev, both prompts of a pair together, sample weight 3.",
+        "- gsm8k_train capped at 25 % of the benign prompts; texts de-duplicated.",
+    ]
+    tune = meta["encoder"].get("finetune")
+    if tune:
+        lines += [
+            f"- Encoder fine-tuned on the train split only ({tune['epochs']} epochs, batch"
+            f" {tune['batch_size']}, AdamW lr {tune['lr']}, max {tune['max_length']} word pieces,",
+            "  loss = weighted unsafe BCE + 0.5 x category BCE over mean-pooled states), then",
+            "  exported to ONNX with weights quantised to int8 (`encoder.onnx`, hash-pinned).",
+        ]
+    return [
+        *lines,
+        "- Unsafe head: L2 logistic regression (C=4), balanced class weights. Category head:",
+        f"  one-vs-rest logistic regression over {', '.join(meta['categories'])}.",
+        f"- Calibration: Platt scaling on dev (a={meta['calibration']['platt_a']:.3f},"
+        f" b={meta['calibration']['platt_b']:.3f}).",
+        f"- Operating threshold {meta['threshold']:.4f}, rule `{meta['threshold_rule']}`: the"
+        " highest threshold catching at least that share of unsafe dev prompts (this maximises"
+        " the benign pass rate under that constraint).",
+        f"- Seed {meta['seed']}; versions: {meta['versions']}.",
+    ]
+
+
 def write_card(out: Path, meta: dict[str, Any]) -> None:
     """Write ``MODEL_CARD.md``."""
     m = meta["metrics"]
+    title = meta.get("card_title", "bastion prompt classifier v2 (tier 1)")
+    english_only = "multilingual_eval" not in meta
     lines = [
-        "# bastion prompt classifier v1 (tier 1)",
+        f"# {title}",
         "",
-        "Linear heads over all-MiniLM-L6-v2 sentence embeddings (int8 ONNX). Output: the",
+        f"Linear heads over {meta['encoder']['name']} sentence embeddings. Output: the",
         "calibrated probability that a user prompt is unsafe, plus a policy category.",
         "",
         "## Data",
@@ -68,16 +134,7 @@ def write_card(out: Path, meta: dict[str, Any]) -> None:
         "",
         "## Training procedure",
         "",
-        "- Split: shared data by sha256(text) 70/15/15 train/dev/test; contrast `dev` pairs by",
-        "  sha256(pair id) 70/30 train/dev, both prompts of a pair together, sample weight 3.",
-        "- gsm8k_train capped at 25 % of the benign prompts; texts de-duplicated.",
-        "- Unsafe head: L2 logistic regression (C=4), balanced class weights. Category head:",
-        f"  one-vs-rest logistic regression over {', '.join(meta['categories'])}.",
-        f"- Calibration: Platt scaling on dev (a={meta['calibration']['platt_a']:.3f},"
-        f" b={meta['calibration']['platt_b']:.3f}).",
-        f"- Operating threshold {meta['threshold']:.4f}, rule `{meta['threshold_rule']}`: the"
-        " highest threshold catching >= 90 % of unsafe dev prompts.",
-        f"- Seed {meta['seed']}; versions: {meta['versions']}.",
+        *_procedure(meta),
         "",
         "## Metrics (flag = calibrated p >= threshold)",
         "",
@@ -85,9 +142,14 @@ def write_card(out: Path, meta: dict[str, Any]) -> None:
         "",
         f"Category head accuracy on categorised unsafe test prompts: {m['category_head']}.",
         "",
+        *_baseline_rows(meta),
+        *_language_rows(meta),
         "## Limits",
         "",
-        "- English only; one small encoder (MiniLM, 256 word pieces, longer text truncated).",
+        "- English only; one small encoder (256 word pieces, longer text truncated)."
+        if english_only
+        else "- Trained on English prompts only; other languages rely on the encoder's"
+        " cross-lingual space (see the per-language table).",
         "- The shared harmful prompts are template-heavy (HarmfulQA, AdvBench): a random split",
         "  overstates real-world catch rates. The contrast test split is the honest number.",
         "- Categories with fewer than 10 training examples have no category head; the layer",
@@ -158,16 +220,22 @@ def write_report(
     rule = html.escape(meta["threshold_rule"])
     trade = _tradeoff(p[dev], y[dev], meta["threshold"])
     calib = _reliability_plot(p[held], y[held])
+    title = html.escape(meta.get("card_title", "bastion prompt classifier v1"))
+    extra = "".join(
+        f"<h2>{html.escape(key)}</h2><pre>{html.escape(_json(meta[key]))}</pre>"
+        for key in ("baselines", "multilingual_eval")
+        if key in meta
+    )
     body = (
-        "<h1>bastion prompt classifier v1</h1>"
+        f"<h1>{title}</h1>"
         f"<p>Operating threshold {meta['threshold']:.4f} ({rule}).</p>"
         f"<h2>Trade-off (dev)</h2><img src='{trade}'>"
         f"<h2>Reliability (test + contrast test)</h2><img src='{calib}'>"
         "<h2>Unsafe prompts flagged per category (test + contrast test)</h2>"
         f"<table border='1'><tr><th>category</th><th>flagged</th><th>n</th></tr>{table}</table>"
-        f"<h2>Metrics</h2><pre>{html.escape(_json(meta['metrics']))}</pre>"
+        f"<h2>Metrics</h2><pre>{html.escape(_json(meta['metrics']))}</pre>{extra}"
     )
-    head = "<head><meta charset='utf-8'><title>prompt classifier</title></head>"
+    head = f"<head><meta charset='utf-8'><title>{title}</title></head>"
     page = f"<!doctype html><html>{head}<body>{body}</body></html>\n"
     (out / REPORT_FILE).write_text(page, encoding="utf-8")
 

@@ -72,13 +72,13 @@ def _timed(text: str) -> float:
 def test_ten_megabytes_of_ascii_is_truncated_and_fast() -> None:
     rng = random.Random(0)
     text = "".join(rng.choices([chr(c) for c in range(32, 127)], k=_TEN_MB))
-    assert _timed(text) < 5
+    assert _timed(text) < 30  # a hang check; speed targets live in benchmarks/
 
 
 def test_ten_megabytes_of_random_unicode_is_truncated_and_fast() -> None:
     rng = random.Random(1)
     chunk = "".join(chr(rng.randrange(0x20, 0x110000)) for _ in range(100_000))
-    assert _timed(chunk * 100) < 5
+    assert _timed(chunk * 100) < 30  # a hang check; speed targets live in benchmarks/
 
 
 @pytest.mark.parametrize(
@@ -99,4 +99,4 @@ def test_ten_megabytes_of_random_unicode_is_truncated_and_fast() -> None:
 )
 def test_ten_megabytes_of_repeated_tricks_is_fast(unit: str) -> None:
     text = unit * (_TEN_MB // len(unit))
-    assert _timed(text) < 5
+    assert _timed(text) < 30  # a hang check; speed targets live in benchmarks/

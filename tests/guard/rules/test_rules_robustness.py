@@ -37,7 +37,9 @@ def test_200k_characters_of_hostile_text_finish_fast(check: Any, name: str) -> N
     _valid(check(text))
     _valid(check("hi", text))
     _valid(check([{"role": "user", "content": text[:100_000]}] * 2))
-    assert time.perf_counter() - start < 10.0
+    # A hang check, not a speed target (those live in benchmarks/): generous enough for a
+    # loaded CI machine, far below what catastrophic regex backtracking would take.
+    assert time.perf_counter() - start < 60.0
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,11 @@ from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Sequence
 
-__all__ = ["LAYER", "PromptClassifierConfig", "PromptClassifierLayer"]
+    from bastion.models.prompt_classifier import PromptPrediction
+
+__all__ = ["LAYER", "PromptClassifierConfig", "PromptClassifierLayer", "verdict_from"]
 
 LAYER = "prompt_classifier"
 _TOP_CATEGORIES = 3
@@ -56,7 +58,12 @@ class PromptClassifierLayer:
 
         self._cfg = config
         self._classifier = PromptClassifier.load(config.artifact)
-        self._encoder = MiniLMEncoder(threads=config.threads)  # the session loads lazily
+        own = self._classifier.encoder_file  # a fine-tuned encoder shipped with the heads
+        self._encoder = (  # the session loads lazily, on first check
+            MiniLMEncoder(threads=config.threads)
+            if own is None
+            else MiniLMEncoder(threads=config.threads, model=own[0], model_sha256=own[1])
+        )
         self._known = frozenset(deps.policy.categories)
 
     @property
@@ -79,12 +86,19 @@ class PromptClassifierLayer:
         if len(window) > 1:
             texts.append("\n".join(window))
         predictions = self._classifier.predict(self._encoder.encode(texts))
-        best = max(predictions, key=lambda p: p.p_unsafe)
-        score = min(max(best.p_unsafe, 0.0), 1.0)
-        known = [(c, p) for c, p in best.category_probs if c in self._known]
-        if not known:
-            return Verdict(layer=LAYER, score=score)
-        # Per-category scores: p_unsafe shared out by the category head's relative belief.
-        top = known[0][1] or 1.0
-        ranked = tuple((c, round(score * p / top, 4)) for c, p in known[:_TOP_CATEGORIES])
-        return Verdict(layer=LAYER, score=score, category=known[0][0], categories=ranked)
+        return verdict_from(LAYER, predictions, self._known)
+
+
+def verdict_from(
+    layer: str, predictions: Sequence[PromptPrediction], known: frozenset[str]
+) -> Verdict:
+    """The verdict for the most unsafe of ``predictions`` (categories limited to ``known``)."""
+    best = max(predictions, key=lambda p: p.p_unsafe)
+    score = min(max(best.p_unsafe, 0.0), 1.0)
+    ranked_known = [(c, p) for c, p in best.category_probs if c in known]
+    if not ranked_known:
+        return Verdict(layer=layer, score=score)
+    # Per-category scores: p_unsafe shared out by the category head's relative belief.
+    top = ranked_known[0][1] or 1.0
+    ranked = tuple((c, round(score * p / top, 4)) for c, p in ranked_known[:_TOP_CATEGORIES])
+    return Verdict(layer=layer, score=score, category=ranked_known[0][0], categories=ranked)
