@@ -16,6 +16,22 @@ REGISTRY = build_layer_registry(include_fakes=True)
 PLUGINS = list(REGISTRY)
 # Fakes whose purpose is to misbehave are exempt from the behaviour checks only.
 MISBEHAVING = {"fake_failing", "fake_slow"}
+# Layers that talk to a local LLM run the behaviour checks against a scripted backend
+# (the real model is an optional extra; its own tests cover it when installed).
+SCRIPTED_REPLY = '{"unsafe": false, "category": null, "confidence": 0.9}'
+
+
+def _build(plugin: LayerPlugin, policy: Policy) -> Layer:
+    from bastion.guard import LayerDeps
+
+    deps = LayerDeps(policy=policy)
+    if plugin.name == "llm_judge":
+        from bastion.guard.layers.judge import LlmJudgeConfig, LlmJudgeLayer
+        from bastion.models.llm_fakes import FakeLlm
+
+        return LlmJudgeLayer(LlmJudgeConfig(), deps, backend=FakeLlm([SCRIPTED_REPLY]))
+    return plugin.build(plugin.config_model(), deps)
+
 
 HOSTILE = [
     "",
@@ -79,9 +95,7 @@ def test_builds_into_a_layer_with_its_name(plugin: LayerPlugin, policy: Policy) 
     "plugin", [p for p in PLUGINS if p.name not in MISBEHAVING], ids=lambda p: p.name
 )
 def test_survives_empty_and_hostile_input(plugin: LayerPlugin, policy: Policy, text: str) -> None:
-    from bastion.guard import LayerDeps
-
-    layer = plugin.build(plugin.config_model(), LayerDeps(policy=policy))
+    layer = _build(plugin, policy)
     for request in (_request(text), _request("hi", response=text)):
         verdict = layer.check(request)
         assert isinstance(verdict, Verdict)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bastion.datasets.multilingual import load_multilingual_set
-from bastion.models.multilingual import E5Encoder, guess_language
+from bastion.models.multilingual import E5Encoder, clearly_not_english, guess_language
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,17 @@ def test_edge_cases(text: str, expected: str) -> None:
 
 def test_accented_text_never_counts_as_english() -> None:
     assert guess_language("Tell me about the café culture") != "en"
+
+
+def test_clearly_not_english_keeps_english_with_a_stray_accent() -> None:
+    assert not clearly_not_english("Tell me about the café culture and what you would do")
+    assert not clearly_not_english("")
+    translations = [row for row in load_multilingual_set() if row.lang != "en"]
+    # Short texts with few stopwords can tie, and ties go to English (scored, not skipped).
+    assert sum(clearly_not_english(row.text) for row in translations) >= 0.95 * len(translations)
+    assert not any(
+        clearly_not_english(row.text) for row in load_multilingual_set() if row.lang == "en"
+    )
 
 
 def test_e5_encoder_is_cross_lingual() -> None:

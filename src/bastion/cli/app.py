@@ -11,8 +11,10 @@ import typer
 
 from bastion.cli.check import check
 from bastion.cli.demo import demo
+from bastion.cli.export_cmd import export_app
 from bastion.cli.info import layers
 from bastion.cli.policy_cmd import policy_app
+from bastion.cli.reward_cmd import reward_app
 from bastion.cli.train import train_app
 
 __all__ = ["app", "main"]
@@ -29,6 +31,8 @@ app.add_typer(policy_app, name="policy")
 app.command("layers")(layers)
 app.command("demo")(demo)
 app.add_typer(train_app, name="train")
+app.add_typer(reward_app, name="reward")
+app.add_typer(export_app, name="export")
 
 
 def _print_version(value: bool) -> None:

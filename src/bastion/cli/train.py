@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from bastion.cli._common import clean_errors
+from bastion.cli.train_injection import injection_detector
+from bastion.cli.train_response import response_classifier
+from bastion.cli.train_reward import reward_model
 
 __all__ = ["train_app"]
 
@@ -103,3 +106,8 @@ def multilingual_classifier(
     langs = result.metadata["multilingual_eval"]["languages"]
     summary = ", ".join(f"{k} {v['unsafe_catch_rate']:.2f}" for k, v in langs.items())
     typer.echo(f"wrote {result.out} (unsafe catch per language: {summary})")
+
+
+train_app.command("injection-detector")(injection_detector)
+train_app.command("response-classifier")(response_classifier)
+train_app.command("reward-model")(reward_model)

@@ -32,6 +32,8 @@ class Verdict:
         latency_ms: wall time the layer took.
         response_refusal: for output checks, probability the reply is a refusal.
         response_harmful: for output checks, probability the reply is harmful.
+        response_kind: for output checks judged by a model, what the reply is:
+            ``refusal`` | ``partial`` | ``compliance``.
     """
 
     layer: str
@@ -45,6 +47,7 @@ class Verdict:
     latency_ms: float = 0.0
     response_refusal: float | None = None
     response_harmful: float | None = None
+    response_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -60,6 +63,7 @@ class Verdict:
             "latency_ms": round(self.latency_ms, 3),
             "response_refusal": self.response_refusal,
             "response_harmful": self.response_harmful,
+            "response_kind": self.response_kind,
         }
 
 
@@ -85,6 +89,8 @@ class Decision:
         error: set when the guard failed closed, saying what failed.
         response_refusal: output checks only: is the assistant's reply a refusal.
         response_harmful: output checks only: is the assistant's reply harmful.
+        response_kind: output checks only, when a model judged the reply: ``refusal`` |
+            ``partial`` | ``compliance``.
     """
 
     action: Action
@@ -104,6 +110,7 @@ class Decision:
     error: str | None = None
     response_refusal: bool | None = None
     response_harmful: bool | None = None
+    response_kind: str | None = None
 
     def to_dict(self, *, verdicts: bool = True) -> dict[str, Any]:
         """A JSON-ready dict; ``verdicts=False`` leaves the per-layer detail out."""
@@ -126,6 +133,8 @@ class Decision:
         if self.response_refusal is not None or self.response_harmful is not None:
             data["response_refusal"] = self.response_refusal
             data["response_harmful"] = self.response_harmful
+        if self.response_kind is not None:
+            data["response_kind"] = self.response_kind
         if verdicts:
             data["verdicts"] = [v.to_dict() for v in self.verdicts]
         return data

@@ -170,6 +170,7 @@ class CascadeCombiner:
             verdicts=tuple(verdicts),
             response_refusal=_flag(verdicts, "response_refusal"),
             response_harmful=_flag(verdicts, "response_harmful"),
+            response_kind=_kind(verdicts),
         )
 
     def _action(self, chosen: Verdict, spec: CategorySpec | None, context: str) -> Action:
@@ -211,6 +212,7 @@ class CascadeCombiner:
             verdicts=tuple(verdicts),
             response_refusal=_flag(verdicts, "response_refusal"),
             response_harmful=_flag(verdicts, "response_harmful"),
+            response_kind=_kind(verdicts),
         )
 
     def _fail(self, failed: Verdict, verdicts: Sequence[Verdict], context: str) -> Decision:
@@ -249,3 +251,9 @@ def _flag(verdicts: Sequence[Verdict], field: str) -> bool | None:
     """An output-check flag from the last layer that judged the reply (None: not judged)."""
     values = [getattr(v, field) for v in verdicts if getattr(v, field) is not None]
     return bool(values[-1] >= 0.5) if values else None
+
+
+def _kind(verdicts: Sequence[Verdict]) -> str | None:
+    """The reply kind from the last layer that named one (None: no model judged the reply)."""
+    kinds = [v.response_kind for v in verdicts if v.response_kind is not None]
+    return kinds[-1] if kinds else None

@@ -22,11 +22,22 @@ def build_layer_registry(
     """
     # Imported here so that building a guard imports only the layers it may use.
     from bastion.guard.layers.classifier import PromptClassifierLayer
+    from bastion.guard.layers.injection import InjectionDetectorLayer
+    from bastion.guard.layers.judge import LlmJudgeLayer
     from bastion.guard.layers.multilingual import MultilingualClassifierLayer
+    from bastion.guard.layers.response import ResponseClassifierLayer
     from bastion.guard.layers.rules.layer import RulesLayer
 
     registry: Registry[LayerPlugin] = Registry("layer", group=LAYER_ENTRY_POINT_GROUP)
-    registry.add_marked([RulesLayer, PromptClassifierLayer, MultilingualClassifierLayer], _name)
+    built_in = [
+        RulesLayer,
+        PromptClassifierLayer,
+        MultilingualClassifierLayer,
+        InjectionDetectorLayer,
+        ResponseClassifierLayer,
+        LlmJudgeLayer,
+    ]
+    registry.add_marked(built_in, _name)
     if include_fakes:
         from bastion.guard.layers.fakes import FailingLayer, SlowLayer, StaticLayer
 

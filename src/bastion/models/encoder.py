@@ -100,6 +100,10 @@ def _session(model: Path, threads: int, expected: str) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # The arena keeps the largest batch's activations for the life of the process; a guard
+    # sees one short text at a time, so freeing them keeps serving RSS low (~100 MB less
+    # with two encoders) at no measurable latency cost.
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
@@ -161,11 +165,15 @@ class MiniLMEncoder:
             (self._model or packaged_model_path()).resolve(), self._threads, self._model_sha256
         )
         tokenizer = _tokenizer(packaged_tokenizer_path(), TOKENIZER_SHA256)
+        # Batches of similar length pad little: embed in length order, return in input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts = [
-            _embed_batch(session, tokenizer, [_scrub(t) for t in texts[i : i + batch_size]])
+            _embed_batch(session, tokenizer, [_scrub(texts[j]) for j in order[i : i + batch_size]])
             for i in range(0, len(texts), batch_size)
         ]
-        return np.concatenate(parts, axis=0)
+        out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        out[order] = np.concatenate(parts, axis=0)
+        return out
 
 
 def _embed_batch(session: Any, tokenizer: Tokenizer, texts: list[str]) -> npt.NDArray[np.float32]:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from bastion.core.errors import ConfigError
 
-__all__ = ["E5_DIM", "E5Encoder", "guess_language"]
+__all__ = ["E5_DIM", "E5Encoder", "clearly_not_english", "guess_language"]
 
 E5_DIM: Final = 384
 _MAX_CHARS: Final = 2000  # e5-small reads 512 tokens; longer text adds cost, not signal
@@ -60,6 +60,19 @@ def guess_language(text: str) -> str:
     if latin < len(words) / 2:
         return "other"
     return _best(words, english_ok=True)
+
+
+def clearly_not_english(text: str) -> bool:
+    """True when ``text`` is guessed non-English *and* its stopwords are not mostly English.
+
+    Stricter than :func:`guess_language` (where one accented letter rules English out):
+    for layers whose English-only model over-flags other languages, so that an English
+    attack with a stray "café" in it is still read as English.
+    """
+    if guess_language(text) in ("en", "und"):
+        return False
+    words = [w.lower() for w in _TOKEN.findall(text[:_MAX_CHARS])]
+    return _best(words, english_ok=True) != "en"
 
 
 def _best(words: list[str], *, english_ok: bool) -> str:

@@ -9,7 +9,7 @@ score the user side only: judging replies is a separate model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -34,16 +34,20 @@ class PromptClassifierConfig(LayerConfigModel):
         artifact: classifier artifact folder; None uses the packaged one.
         threads: onnxruntime threads for the encoder.
         window_turns: how many recent user turns are also scored joined together.
+        languages: ``all`` scores every prompt; ``english`` skips prompts the language
+            guess routes to ``multilingual_classifier`` (use it when that layer is on: this
+            English model over-flags other languages).
     """
 
     artifact: Path | None = None
     threads: int = Field(default=1, ge=1, le=64)
     window_turns: int = Field(default=3, ge=1, le=20)
+    languages: Literal["all", "english"] = "all"
 
 
 @layer_plugin(name=LAYER, tier=1, config=PromptClassifierConfig)
 class PromptClassifierLayer:
-    """Tier-1 learned prompt classifier (MiniLM embeddings, calibrated linear head).
+    """Tier-1 learned prompt classifier (fine-tuned MiniLM, calibrated linear head).
 
     Raises:
         ConfigError: on construction when the artifact cannot be loaded; on first check
@@ -83,10 +87,19 @@ class PromptClassifierLayer:
             return Verdict(layer=LAYER)
         texts = [turns[-1]]
         window = turns[-self._cfg.window_turns :]
+        if self._cfg.languages == "english" and not _english("\n".join(window)):
+            return Verdict(layer=LAYER)
         if len(window) > 1:
             texts.append("\n".join(window))
         predictions = self._classifier.predict(self._encoder.encode(texts))
         return verdict_from(LAYER, predictions, self._known)
+
+
+def _english(text: str) -> bool:
+    """The multilingual layer's routing: the complement of what it scores."""
+    from bastion.models.multilingual import guess_language
+
+    return guess_language(text) in ("en", "und")
 
 
 def verdict_from(
