@@ -63,3 +63,15 @@ def test_a_changed_model_byte_raises_config_error(tmp_path: Path) -> None:
 def test_threads_must_be_positive() -> None:
     with pytest.raises(ConfigError):
         MiniLMEncoder(threads=0)
+
+
+def test_concurrent_length_sorted_batches_keep_input_order(encoder: MiniLMEncoder) -> None:
+    texts = ["a much longer sentence about the weather in Lisbon today " * 3, "hi", "", "ok"] * 5
+    parallel = MiniLMEncoder(workers=2).encode(texts, batch_size=3)
+    np.testing.assert_allclose(parallel, encoder.encode(texts, batch_size=32), atol=1e-5)
+    np.testing.assert_allclose(parallel[1], parallel[5], atol=1e-6)
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="at least 1"):
+        MiniLMEncoder(workers=0)

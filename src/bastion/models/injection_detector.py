@@ -24,19 +24,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from bastion.core.errors import ConfigError, InputError
-from bastion.models.encoder import TOKENIZER_SHA256, packaged_tokenizer_path, verify_sha256
-
-if TYPE_CHECKING:
-    from tokenizers import Tokenizer
+from bastion.models.windows import Windower
 
 __all__ = [
     "ARTIFACT_FORMAT",
@@ -61,7 +57,6 @@ KINDS: Final = ("jailbreak_template", "prompt_injection")
 _ARRAYS: Final = ("w_attack", "b_attack", "w_kind", "b_kind")
 _HIDDEN: Final = ("w_hidden", "b_hidden")
 _EXCERPT: Final = 80
-_SENTENCE_ENDS: Final = frozenset({".", "!", "?", ";", ":", ">"})
 
 
 class SentenceEncoder(Protocol):
@@ -76,105 +71,6 @@ def packaged_artifact_dir() -> Path:
     """The detector artifact shipped with bastion."""
     root = resources.files("bastion.models").joinpath("artifacts/injection_detector_v1")
     return Path(str(root))
-
-
-@lru_cache(maxsize=2)
-def _tokenizer(path: Path, expected: str) -> Tokenizer:
-    """A verified tokenizer that never truncates (windows need every offset)."""
-    from tokenizers import Tokenizer
-
-    verify_sha256(path, expected)
-    tokenizer = Tokenizer.from_file(str(path))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
-
-
-class Windower:
-    """Cuts text into the units the detector scores: windows plus sentence chunks.
-
-    A text of at most ``tokens`` MiniLM word pieces is one unit. A longer one is read at two
-    scales: overlapping *windows* of ``tokens`` word pieces every ``stride`` (the shape of a
-    whole template), and *sentence chunks* of at most ``chunk_tokens`` word pieces that
-    start and end at sentence boundaries (``.``, ``!``, ``?``, ``;``, ``:``, ``>``), each
-    sharing its first sentence with the previous chunk, so an instruction hidden in a long
-    document fills most of some unit instead of a tenth of a window.
-
-    Args:
-        tokens: word pieces per window (the encoder adds two special tokens).
-        stride: word pieces between window starts (``tokens - stride`` overlap).
-        chunk_tokens: the most word pieces per sentence chunk; 0 reads windows only.
-
-    Raises:
-        ConfigError: when ``stride`` is not in ``1..tokens`` or ``chunk_tokens`` is not in
-            ``0..tokens``.
-    """
-
-    def __init__(self, tokens: int = 96, stride: int = 64, chunk_tokens: int = 0) -> None:
-        if not 0 < stride <= tokens:
-            raise ConfigError(f"window stride must be in 1..{tokens}, got {stride}")
-        if not 0 <= chunk_tokens <= tokens:
-            raise ConfigError(f"chunk_tokens must be in 0..{tokens}, got {chunk_tokens}")
-        self.tokens = tokens
-        self.stride = stride
-        self.chunk_tokens = chunk_tokens
-
-    def units(self, text: str) -> tuple[list[str], list[str]]:
-        """``(windows, sentence chunks)`` of ``text``; a short text is one window."""
-        clean = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates
-        encoding = _tokenizer(packaged_tokenizer_path(), TOKENIZER_SHA256).encode(
-            clean, add_special_tokens=False
-        )
-        offsets = encoding.offsets
-        if len(offsets) <= self.tokens:
-            return [clean], []
-        windows = []
-        for start in range(0, len(offsets), self.stride):
-            end = min(start + self.tokens, len(offsets))
-            windows.append(clean[offsets[start][0] : offsets[end - 1][1]])
-            if end == len(offsets):
-                break
-        spans = _chunks(encoding.tokens, self.chunk_tokens) if self.chunk_tokens else []
-        chunks = [clean[offsets[a][0] : offsets[b - 1][1]] for a, b in spans]
-        return windows, chunks
-
-    def split(self, text: str) -> list[str]:
-        """Every unit of ``text`` to score, windows first, without repeats."""
-        windows, chunks = self.units(text)
-        return list(dict.fromkeys(windows + chunks))
-
-
-def _sentences(tokens: list[str], limit: int) -> list[tuple[int, int]]:
-    """Token spans of sentences, long ones cut into ``limit``-sized pieces."""
-    spans, start = [], 0
-    for i, token in enumerate(tokens):
-        if token in _SENTENCE_ENDS or i == len(tokens) - 1:
-            spans.append((start, i + 1))
-            start = i + 1
-    out = []
-    for a, b in spans:
-        while b - a > limit:
-            out.append((a, a + limit))
-            a += limit * 3 // 4
-        out.append((a, b))
-    return out
-
-
-def _chunks(tokens: list[str], limit: int) -> list[tuple[int, int]]:
-    """Sentences packed into chunks of at most ``limit`` tokens, one sentence overlap."""
-    units = _sentences(tokens, limit)
-    out, i = [], 0
-    while i < len(units):
-        start, end = units[i]
-        j = i + 1
-        while j < len(units) and units[j][1] - start <= limit:
-            end = units[j][1]
-            j += 1
-        out.append((start, end))
-        if j >= len(units):
-            break
-        i = j - 1 if j - i > 1 else j
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The tier-1 prompt classifier layer: MiniLM embeddings plus a calibrated linear head.
 
 It scores the latest user turn alone and the last ``window_turns`` user turns joined (so a
-request split across turns is still seen whole) and keeps the higher probability. The score
+request split across turns is still seen whole) and keeps the higher probability; a text
+longer than the encoder's training length is read as overlapping windows, worst one kept. The score
 is the calibrated probability the prompt is unsafe. Output-side checks (a reply is given)
 score the user side only: judging replies is a separate model.
 """
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from bastion.core.errors import ConfigError, InputError
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
@@ -37,12 +39,25 @@ class PromptClassifierConfig(LayerConfigModel):
         languages: ``all`` scores every prompt; ``english`` skips prompts the language
             guess routes to ``multilingual_classifier`` (use it when that layer is on: this
             English model over-flags other languages).
+        window_tokens: a text longer than this many word pieces is read as overlapping
+            windows of this size (the encoder was fine-tuned on 128 with the two special
+            tokens) and scores as its worst window: no tail of a long prompt goes unread.
+        window_stride: word pieces between window starts.
+        chunk_tokens: a long text is also read as sentence chunks of at most this many
+            word pieces (0: windows only), so a request hidden after a long benign
+            preamble fills most of some unit instead of a fraction of a window.
+        max_windows: the most windows one check may score; more raises, and the guard
+            fails closed (about 12,000 word pieces at the defaults).
     """
 
     artifact: Path | None = None
     threads: int = Field(default=1, ge=1, le=64)
     window_turns: int = Field(default=3, ge=1, le=20)
     languages: Literal["all", "english"] = "all"
+    window_tokens: int = Field(default=126, ge=16, le=254)
+    window_stride: int = Field(default=96, ge=8, le=254)
+    chunk_tokens: int = Field(default=32, ge=0, le=254)
+    max_windows: int = Field(default=128, ge=1, le=10_000)
 
 
 @layer_plugin(name=LAYER, tier=1, config=PromptClassifierConfig)
@@ -59,8 +74,14 @@ class PromptClassifierLayer:
         # imports this module, and a rules-only guard must not pay for them at start-up.
         from bastion.models.encoder import MiniLMEncoder
         from bastion.models.prompt_classifier import PromptClassifier
+        from bastion.models.windows import Windower
 
+        if max(config.window_stride, config.chunk_tokens) > config.window_tokens:
+            raise ConfigError(
+                f"{LAYER}: window_stride and chunk_tokens must not exceed window_tokens"
+            )
         self._cfg = config
+        self._windower = Windower(config.window_tokens, config.window_stride, config.chunk_tokens)
         self._classifier = PromptClassifier.load(config.artifact)
         own = self._classifier.encoder_file  # a fine-tuned encoder shipped with the heads
         self._encoder = (  # the session loads lazily, on first check
@@ -91,7 +112,12 @@ class PromptClassifierLayer:
             return Verdict(layer=LAYER)
         if len(window) > 1:
             texts.append("\n".join(window))
-        predictions = self._classifier.predict(self._encoder.encode(texts))
+        units = list(dict.fromkeys(u for text in texts for u in self._windower.split(text)))
+        if len(units) > self._cfg.max_windows:
+            raise InputError(
+                f"{LAYER}: {len(units)} windows exceed max_windows={self._cfg.max_windows}"
+            )
+        predictions = self._classifier.predict(self._encoder.encode(units))
         return verdict_from(LAYER, predictions, self._known)
 
 
