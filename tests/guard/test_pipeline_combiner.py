@@ -201,6 +201,17 @@ def test_response_flags_come_from_the_layers(policy: Policy, fake_registry) -> N
     assert guard.check("q").response_refusal is None
 
 
+def test_harmful_flag_uses_the_layers_act_threshold(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    # A reply classifier acting at 0.2 on p(harmful) = 0.3: the flag agrees with the action.
+    layer = {
+        **_static(score=0.3, category="violence", response_harmful=0.3),
+        "act_threshold": 0.2,
+    }
+    decision = _guard(policy, fake_registry, layer).check_response("q", "a reply")
+    assert decision.action is not Action.ALLOW
+    assert decision.response_harmful is True
+
+
 def test_unknown_context_and_bad_config(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
     guard = _guard(policy, fake_registry, _static())
     with pytest.raises(InputError, match="unknown context"):

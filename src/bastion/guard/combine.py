@@ -101,6 +101,16 @@ class CascadeCombiner:
                 return Verdict(layer=v.layer, error=f"unknown category {v.category!r}")
         return None
 
+    def _harmful(self, verdicts: Sequence[Verdict]) -> bool | None:
+        """Whether the last layer that judged the reply found it harmful at its own act
+        threshold (the one it acts at), so the flag agrees with the action (None: not judged).
+        """
+        judged = [v for v in verdicts if v.response_harmful is not None]
+        if not judged:
+            return None
+        last = judged[-1]
+        return bool((last.response_harmful or 0.0) >= self.act_threshold(last.layer))
+
     def _acts(self, verdict: Verdict) -> bool:
         """The verdict clears its layer's act threshold, or proposes an action itself."""
         if verdict.action not in (None, Action.ALLOW):
@@ -169,7 +179,7 @@ class CascadeCombiner:
             policy=self._policy.ref,
             verdicts=tuple(verdicts),
             response_refusal=_flag(verdicts, "response_refusal"),
-            response_harmful=_flag(verdicts, "response_harmful"),
+            response_harmful=self._harmful(verdicts),
             response_kind=_kind(verdicts),
         )
 
@@ -211,7 +221,7 @@ class CascadeCombiner:
             policy=self._policy.ref,
             verdicts=tuple(verdicts),
             response_refusal=_flag(verdicts, "response_refusal"),
-            response_harmful=_flag(verdicts, "response_harmful"),
+            response_harmful=self._harmful(verdicts),
             response_kind=_kind(verdicts),
         )
 
