@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -19,7 +19,25 @@ if TYPE_CHECKING:
 
     from bastion.guard import Guard
 
-__all__ = ["build_guard", "clean_errors", "json_text", "printable", "stdout_console"]
+__all__ = [
+    "DEFAULT_SHARED_DATA",
+    "ArtifactOut",
+    "Seed",
+    "SharedData",
+    "build_guard",
+    "clean_errors",
+    "json_text",
+    "printable",
+    "stdout_console",
+]
+
+# Options every `bastion train ...` command takes.
+ArtifactOut = Annotated[
+    Path | None, typer.Option(help="Artifact folder (default: the packaged one).")
+]
+SharedData = Annotated[Path, typer.Option(help="The shared data folder.")]
+Seed = Annotated[int, typer.Option(help="Random seed.")]
+DEFAULT_SHARED_DATA = Path("../shared/data")
 
 # Tables written to a pipe or a file get this width instead of rich's 80 columns.
 _PIPE_WIDTH = 120

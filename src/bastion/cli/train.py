@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bastion.cli._common import clean_errors
+from bastion.cli._common import DEFAULT_SHARED_DATA, ArtifactOut, Seed, SharedData, clean_errors
 from bastion.cli.train_injection import injection_detector
 from bastion.cli.train_response import response_classifier
 from bastion.cli.train_reward import reward_model
@@ -20,13 +19,9 @@ train_app = typer.Typer(help="Train the learned tiers.", no_args_is_help=True)
 @train_app.command("prompt-classifier")
 @clean_errors
 def prompt_classifier(
-    out: Annotated[
-        Path | None, typer.Option(help="Artifact folder (default: the packaged one).")
-    ] = None,
-    shared_data: Annotated[Path, typer.Option(help="The shared data folder.")] = Path(
-        "../shared/data"
-    ),
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: ArtifactOut = None,
+    shared_data: SharedData = DEFAULT_SHARED_DATA,
+    seed: Seed = 0,
     finetune: Annotated[
         bool,
         typer.Option(
@@ -73,13 +68,9 @@ def prompt_classifier(
 @train_app.command("multilingual-classifier")
 @clean_errors
 def multilingual_classifier(
-    out: Annotated[
-        Path | None, typer.Option(help="Artifact folder (default: the packaged one).")
-    ] = None,
-    shared_data: Annotated[Path, typer.Option(help="The shared data folder.")] = Path(
-        "../shared/data"
-    ),
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: ArtifactOut = None,
+    shared_data: SharedData = DEFAULT_SHARED_DATA,
+    seed: Seed = 0,
     target_catch: Annotated[
         float, typer.Option(min=0.5, max=1.0, help="Share of unsafe dev prompts to catch.")
     ] = 0.90,

@@ -10,20 +10,16 @@ from typing import Annotated
 
 import typer
 
-from bastion.cli._common import clean_errors
+from bastion.cli._common import DEFAULT_SHARED_DATA, ArtifactOut, Seed, SharedData, clean_errors
 
 __all__ = ["response_classifier"]
 
 
 @clean_errors
 def response_classifier(
-    out: Annotated[
-        Path | None, typer.Option(help="Artifact folder (default: the packaged one).")
-    ] = None,
-    shared_data: Annotated[Path, typer.Option(help="The shared data folder.")] = Path(
-        "../shared/data"
-    ),
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: ArtifactOut = None,
+    shared_data: SharedData = DEFAULT_SHARED_DATA,
+    seed: Seed = 0,
     features: Annotated[
         str,
         typer.Option(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bastion.cli._common import clean_errors
+from bastion.cli._common import DEFAULT_SHARED_DATA, ArtifactOut, Seed, SharedData, clean_errors
 
 if TYPE_CHECKING:
     from bastion.training.reward import RewardTrainSettings
@@ -20,12 +20,8 @@ __all__ = ["reward_model"]
 
 @clean_errors
 def reward_model(
-    out: Annotated[
-        Path | None, typer.Option(help="Artifact folder (default: the packaged one).")
-    ] = None,
-    shared_data: Annotated[Path, typer.Option(help="The shared data folder.")] = Path(
-        "../shared/data"
-    ),
+    out: ArtifactOut = None,
+    shared_data: SharedData = DEFAULT_SHARED_DATA,
     generated: Annotated[
         Path | None,
         typer.Option(
@@ -36,7 +32,7 @@ def reward_model(
     hh_context: Annotated[
         bool, typer.Option(help="Fold earlier hh-rlhf turns into the prompt text.")
     ] = True,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Seed = 0,
 ) -> None:
     """Train the safety reward model; writes weights, MODEL_CARD.md and report.html."""
     from rich.progress import Progress

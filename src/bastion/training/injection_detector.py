@@ -39,6 +39,7 @@ from bastion.training.injection_data import (
 from bastion.training.injection_embed import CachedEncoder, Plan, plan_windows
 from bastion.training.injection_fit import Heads, HeadSettings, fit_heads, unit_logits
 from bastion.training.injection_metrics import choose_operating_point, per_source, split_metrics
+from bastion.training.provenance import versions, write_metadata
 
 __all__ = ["InjectionTrainResult", "InjectionTrainSettings", "train_injection_detector"]
 
@@ -225,7 +226,6 @@ def _extras(
 
 
 def _save(out: Path, heads: Heads, metadata: dict[str, Any]) -> None:
-    import json
 
     from bastion.models.injection_detector import METADATA_FILE, WEIGHTS_FILE
 
@@ -240,8 +240,7 @@ def _save(out: Path, heads: Heads, metadata: dict[str, Any]) -> None:
         arrays["w_hidden"] = heads.w_hidden.astype(np.float32)
         arrays["b_hidden"] = heads.b_hidden.astype(np.float32)
     np.savez_compressed(out / WEIGHTS_FILE, allow_pickle=False, **arrays)
-    text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
-    (out / METADATA_FILE).write_text(text, encoding="utf-8")
+    write_metadata(out / METADATA_FILE, metadata)
 
 
 def _finish(
@@ -253,20 +252,7 @@ def _finish(
 ) -> None:
     from bastion.training.injection_report import write_injection_card, write_injection_report
 
-    metadata["versions"] = _versions()
+    metadata["versions"] = versions("jailguard")
     _save(out, heads, metadata)
     write_injection_card(out, metadata)
     write_injection_report(out, metadata, examples, p)
-
-
-def _versions() -> dict[str, str]:
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in ("bastion", "numpy", "scikit-learn", "onnxruntime", "tokenizers", "jailguard"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "absent"
-    return out

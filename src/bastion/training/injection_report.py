@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bastion.training.figures import png_data_uri
 from bastion.training.injection_data import InjectionExample
 from bastion.training.report import CARD_FILE, REPORT_FILE
 
@@ -181,15 +182,6 @@ def write_injection_card(out: Path, meta: dict[str, Any]) -> None:
     (out / CARD_FILE).write_text("\n".join(lines), encoding="utf-8")
 
 
-def _png(fig: Any) -> str:
-    import base64
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _plots(p: npt.NDArray[np.float64], y: npt.NDArray[np.int64], threshold: float) -> list[str]:
     import matplotlib.pyplot as plt
 
@@ -202,14 +194,14 @@ def _plots(p: npt.NDArray[np.float64], y: npt.NDArray[np.int64], threshold: floa
     ax.scatter([(p[y == 0] < threshold).mean()], [(p[y == 1] >= threshold).mean()], color="red")
     ax.set_xlabel("benign pass rate (dev, pooled)")
     ax.set_ylabel("attack catch rate")
-    first = _png(fig)
+    first = png_data_uri(fig)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.hist([p[y == 0], p[y == 1]], bins=40, label=["benign", "attack"], log=True)
     ax.axvline(threshold, color="red")
     ax.set_xlabel("calibrated p(attack), dev")
     ax.legend()
-    second = _png(fig)
+    second = png_data_uri(fig)
     plt.close(fig)
     return [first, second]
 

@@ -8,8 +8,6 @@ on ``train``, calibration and threshold on ``dev``; ``test`` and the contrast se
 
 from __future__ import annotations
 
-import json
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +24,7 @@ from bastion.training.data import Example, load_examples, manifest
 from bastion.training.finetune import FinetuneSettings
 from bastion.training.fit import TARGET_CATCH, Heads, choose_threshold, fit_heads, fit_platt
 from bastion.training.metrics import evaluate
+from bastion.training.provenance import versions, write_metadata
 from bastion.training.report import write_card, write_report
 
 if TYPE_CHECKING:
@@ -180,7 +179,7 @@ def train_prompt_classifier(
         "encoder": encoder_info,
         "data": manifest(settings.shared_data, examples),
         "metrics": metrics,
-        "versions": _versions(),
+        "versions": versions(),
         "card_title": settings.card_title,
     }
     if settings.baselines:
@@ -222,17 +221,4 @@ def _save(out: Path, heads: Heads, metadata: dict[str, Any]) -> None:
         w_category=heads.w_category.astype(np.float32),
         b_category=heads.b_category.astype(np.float32),
     )
-    text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
-    (out / METADATA_FILE).write_text(text, encoding="utf-8")
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in ("bastion", "numpy", "scikit-learn", "onnxruntime", "tokenizers"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    write_metadata(out / METADATA_FILE, metadata)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.training.data import Example
+from bastion.training.figures import png_data_uri
 from bastion.training.metrics import reliability
 
 __all__ = ["CARD_FILE", "REPORT_FILE", "write_card", "write_report"]
@@ -160,12 +159,6 @@ def write_card(out: Path, meta: dict[str, Any]) -> None:
     (out / CARD_FILE).write_text("\n".join(lines), encoding="utf-8")
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _tradeoff(p: npt.NDArray[np.float64], y: npt.NDArray[np.int64], threshold: float) -> str:
     import matplotlib.pyplot as plt
 
@@ -184,7 +177,7 @@ def _tradeoff(p: npt.NDArray[np.float64], y: npt.NDArray[np.int64], threshold: f
     ax.set_xlabel("benign pass rate")
     ax.set_ylabel("unsafe catch rate")
     ax.legend(loc="lower left")
-    url = _png(fig)
+    url = png_data_uri(fig)
     plt.close(fig)
     return url
 
@@ -198,7 +191,7 @@ def _reliability_plot(p: npt.NDArray[np.float64], y: npt.NDArray[np.int64]) -> s
     ax.plot([b["mean_p"] for b in bins], [b["observed"] for b in bins], marker="o")
     ax.set_xlabel("mean predicted p(unsafe)")
     ax.set_ylabel("observed unsafe share")
-    url = _png(fig)
+    url = png_data_uri(fig)
     plt.close(fig)
     return url
 

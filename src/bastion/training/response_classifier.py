@@ -10,8 +10,6 @@ prompt (:mod:`bastion.training.response_data`), seeds fixed.
 from __future__ import annotations
 
 import hashlib
-import json
-import platform
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from bastion.models.response_classifier import (
     reply_opening,
 )
 from bastion.training.prompt_classifier import Encoder
+from bastion.training.provenance import versions, write_metadata
 from bastion.training.response_data import (
     EVALS,
     SHARED_SOURCES,
@@ -242,7 +241,7 @@ def _metadata(
         },
         "data": response_manifest(settings.shared_data, data),
         "metrics": metrics,
-        "versions": _versions(),
+        "versions": versions(),
         "card_title": settings.card_title,
     }
 
@@ -287,17 +286,4 @@ def _save(out: Path, heads: ResponseHeads, metadata: dict[str, Any]) -> None:
     arrays["w_category"] = heads.w_category.astype(np.float32)
     arrays["b_category"] = heads.b_category.astype(np.float32)
     np.savez_compressed(out / WEIGHTS_FILE, **arrays)  # type: ignore[arg-type]
-    text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
-    (out / METADATA_FILE).write_text(text, encoding="utf-8")
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in ("bastion", "numpy", "scikit-learn", "onnxruntime", "tokenizers"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    write_metadata(out / METADATA_FILE, metadata)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.models.response_classifier import KINDS
+from bastion.training.figures import png_data_uri
 from bastion.training.report import CARD_FILE, REPORT_FILE
 from bastion.training.response_data import ResponseExample
 from bastion.training.response_metrics import reliability
@@ -189,12 +188,6 @@ def write_response_card(out: Path, meta: dict[str, Any]) -> None:
     (out / CARD_FILE).write_text("\n".join(lines), encoding="utf-8")
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _confusion_plot(matrix: list[list[int]], title: str) -> str:
     import matplotlib.pyplot as plt
 
@@ -207,7 +200,7 @@ def _confusion_plot(matrix: list[list[int]], title: str) -> str:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    url = _png(fig)
+    url = png_data_uri(fig)
     plt.close(fig)
     return url
 
@@ -223,7 +216,7 @@ def _reliability_plot(curves: dict[str, tuple[Float, npt.NDArray[np.int64]]]) ->
     ax.set_xlabel("mean predicted probability")
     ax.set_ylabel("observed share")
     ax.legend(loc="upper left")
-    url = _png(fig)
+    url = png_data_uri(fig)
     plt.close(fig)
     return url
 

@@ -14,7 +14,6 @@ Nothing is fitted on ``test`` pairs, and ``pyrit`` pairs are never fitted on at 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import numpy.typing as npt
 from bastion.models.encoder import EMBEDDING_DIM, MODEL_SHA256, TOKENIZER_SHA256
 from bastion.shaping.features import FeatureSpec, Featurizer, Projection
 from bastion.shaping.reward import ARTIFACT_FORMAT, METADATA_FILE, WEIGHTS_FILE, TextEncoder
+from bastion.training.provenance import versions, write_metadata
 from bastion.training.reward_data import (
     PreferenceExample,
     RewardData,
@@ -278,7 +278,7 @@ def train_reward_model(
         },
         "data": manifest(settings.data, examples, generated),
         "metrics": pairwise_metrics(examples, r_chosen - r_rejected, _REPORTED),
-        "versions": _versions(),
+        "versions": versions(),
     }
     _save(settings.out, best, metadata)
     scores = np.stack([r_chosen - offset, r_rejected - offset], axis=1)
@@ -308,18 +308,4 @@ def _save(out: Path, fit: _Fit, metadata: dict[str, Any]) -> None:
             arrays[f"{side}_mean"] = proj.mean.astype(np.float32)
             arrays[f"{side}_basis"] = proj.basis.astype(np.float32)
     np.savez_compressed(out / WEIGHTS_FILE, **arrays)  # type: ignore[arg-type]
-    text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
-    (out / METADATA_FILE).write_text(text, encoding="utf-8")
-
-
-def _versions() -> dict[str, str]:
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in ("bastion", "numpy", "scikit-learn", "onnxruntime", "tokenizers"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    write_metadata(out / METADATA_FILE, metadata)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any, Final
@@ -12,6 +10,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from bastion.training.figures import png_data_uri
 from bastion.training.report import CARD_FILE, REPORT_FILE
 from bastion.training.reward_data import GROUPS, PreferenceExample
 
@@ -147,12 +146,6 @@ _LIMITS: Final = (
 )
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _hist(chosen: npt.NDArray[np.float64], rejected: npt.NDArray[np.float64], title: str) -> str:
     import matplotlib.pyplot as plt
 
@@ -164,7 +157,7 @@ def _hist(chosen: npt.NDArray[np.float64], rejected: npt.NDArray[np.float64], ti
     ax.set_title(title)
     ax.set_xlabel("reward")
     ax.legend(loc="upper left", fontsize=8)
-    url = _png(fig)
+    url = png_data_uri(fig)
     plt.close(fig)
     return url
 
