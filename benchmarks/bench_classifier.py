@@ -2,7 +2,11 @@
 
 Prints one JSON object:
 
-- ``classifier_single``: encoder + head, one prompt at a time, one thread (p50/p99 ms).
+- ``classifier_single``: encoder + head on the whole prompt (truncated at 256 word pieces),
+  one prompt at a time, one thread (p50/p99 ms).
+- ``tier1_check_every_turn``: the tier-1 check as deployed: a guard with rules + the
+  classifier layer on every turn (long prompts read in 126-piece windows and sentence
+  chunks), one thread, 400 prompts of the shared test split (p50/p99 ms).
 - ``classifier_batch_2_workers``: encoder + head over the shared test split in one call
   (length-sorted batches of 16, two batches at a time, one onnxruntime thread each), and
   ``classifier_batch_2_threads`` for comparison (batches of 32 in input order, one session
@@ -132,6 +136,7 @@ def main() -> None:
     with _guard(True) as guard:
         result["quality_rules_classifier_cascade"] = _quality(guard, sets)
     with _guard(True, always=True) as guard:
+        result["tier1_check_every_turn"] = _latency(guard.check, [t for t, _ in test][:400])
         result["quality_rules_classifier_always"] = _quality(guard, sets)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
