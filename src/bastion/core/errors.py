@@ -14,7 +14,8 @@ can catch the whole family with one ``except`` and still branch on the kind::
     │   └── BatchInputError      a bad row in a batch file (carries the line number)
     ├── LayerError               a layer failed while checking (the guard fails closed)
     │   └── LayerTimeoutError    a layer ran past its time budget
-    └── RecordError              a record that cannot be written or read back
+    ├── RecordError              a record that cannot be written or read back
+    └── UpstreamError            the gateway's upstream model could not answer (HTTP 502)
 
 Exceptions carry the context needed to act on them (a file, a line, a layer name) as
 attributes, and their message is one line a user can read without a traceback.
@@ -35,6 +36,7 @@ __all__ = [
     "RecordError",
     "RuleError",
     "UnknownPluginError",
+    "UpstreamError",
 ]
 
 
@@ -115,3 +117,15 @@ class LayerTimeoutError(LayerError):
 
 class RecordError(BastionError):
     """A record that cannot be written or read back."""
+
+
+class UpstreamError(BastionError):
+    """The upstream model could not answer (unreachable, error status, malformed reply).
+
+    The gateway answers it with HTTP 502 and counts it in
+    ``bastion_gateway_upstream_errors_total``; ``reason`` names the kind of failure.
+    """
+
+    def __init__(self, message: str, *, reason: str = "error") -> None:
+        self.reason = reason
+        super().__init__(message)

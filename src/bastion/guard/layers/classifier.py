@@ -48,6 +48,8 @@ class PromptClassifierConfig(LayerConfigModel):
             preamble fills most of some unit instead of a fraction of a window.
         max_windows: the most windows one check may score; more raises, and the guard
             fails closed (about 12,000 word pieces at the defaults).
+        max_views: decoded views of the latest user turn (base64, rot13, leetspeak, ...)
+            scored besides its canonical text, so an encoded request is read decoded.
     """
 
     artifact: Path | None = None
@@ -58,6 +60,7 @@ class PromptClassifierConfig(LayerConfigModel):
     window_stride: int = Field(default=96, ge=8, le=254)
     chunk_tokens: int = Field(default=32, ge=0, le=254)
     max_windows: int = Field(default=128, ge=1, le=10_000)
+    max_views: int = Field(default=3, ge=0, le=16)
 
 
 @layer_plugin(name=LAYER, tier=1, config=PromptClassifierConfig)
@@ -102,14 +105,16 @@ class PromptClassifierLayer:
         return self._classifier.threshold
 
     def check(self, request: CheckRequest) -> Verdict:
-        """Score the latest user turn and the recent user window; keep the higher."""
-        turns = [norm.canonical for norm in request.user_turns()]
-        if not turns:
+        """Score the latest user turn (and its decoded views) and the recent user window;
+        keep the highest."""
+        norms = request.user_turns()
+        if not norms:
             return Verdict(layer=LAYER)
-        texts = [turns[-1]]
+        turns = [norm.canonical for norm in norms]
         window = turns[-self._cfg.window_turns :]
         if self._cfg.languages == "english" and not _english("\n".join(window)):
             return Verdict(layer=LAYER)
+        texts = [turns[-1], *(v.text for v in norms[-1].decoded[: self._cfg.max_views])]
         if len(window) > 1:
             texts.append("\n".join(window))
         units = list(dict.fromkeys(u for text in texts for u in self._windower.split(text)))
