@@ -11,10 +11,13 @@ import typer
 
 from bastion.cli.check import check
 from bastion.cli.demo import demo
+from bastion.cli.eval_cmd import eval_app
 from bastion.cli.export_cmd import export_app
 from bastion.cli.info import layers
 from bastion.cli.policy_cmd import policy_app
+from bastion.cli.redteam_cmd import redteam_app
 from bastion.cli.reward_cmd import reward_app
+from bastion.cli.serve_cmd import serve_app
 from bastion.cli.train import train_app
 
 __all__ = ["app", "main"]
@@ -33,6 +36,9 @@ app.command("demo")(demo)
 app.add_typer(train_app, name="train")
 app.add_typer(reward_app, name="reward")
 app.add_typer(export_app, name="export")
+app.add_typer(serve_app, name="serve")
+app.add_typer(eval_app, name="eval")
+app.add_typer(redteam_app, name="redteam")
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,158 @@
+"""``bastion eval``: measure the failure modes of the guard or of a guarded assistant."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bastion.cli._common import build_guard, clean_errors, printable, stdout_console
+from bastion.core.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from bastion.eval import EvalReport
+    from bastion.eval.runner import SuiteProgress
+
+__all__ = ["eval_app"]
+
+eval_app = typer.Typer(
+    help="Evaluate over-refusal, under-refusal, consistency and sycophancy.",
+    invoke_without_command=True,
+)
+
+
+# A typer command's signature is its list of flags; it only hands them over.
+@eval_app.callback()
+@clean_errors
+def evaluate(  # noqa: PLR0913
+    ctx: typer.Context,
+    suite: Annotated[
+        str, typer.Option(help="'all', or suite names separated by commas (see 'eval list').")
+    ] = "all",
+    target: Annotated[
+        str,
+        typer.Option(
+            help="guard | embedded:smollm2[+guard] | embedded:qwen[+guard] | fake[+guard]"
+        ),
+    ] = "guard",
+    config: Annotated[Path | None, typer.Option(help="Guard configuration YAML file.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for results.jsonl and the reports.")] = Path(
+        "eval-out"
+    ),
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most N items per suite (a fixed sample).")
+    ] = None,
+    shared_data: Annotated[Path, typer.Option(help="The shared data folder.")] = Path(
+        "../shared/data"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+) -> None:
+    """Run evaluation suites; write results.jsonl (records) and report.{json,md,html}."""
+    if ctx.invoked_subcommand is None:
+        _run(EvalOptions(suite, target, config, out, limit, shared_data, seed))
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOptions:
+    """The flags of one ``bastion eval`` call."""
+
+    suite: str
+    target: str
+    config: Path | None
+    out: Path
+    limit: int | None
+    shared_data: Path
+    seed: int
+
+
+def _run(options: EvalOptions) -> None:
+    from bastion.eval import RunSettings, SuiteDeps, build_suite_registry, resolve_suites
+    from bastion.eval.report import write_reports
+    from bastion.eval.runner import run_suites, write_records
+    from bastion.eval.targets import build_target, parse_target
+    from bastion.policy import load_policy
+
+    spec = parse_target(options.target)
+    plugins = resolve_suites(options.suite, build_suite_registry())
+    guard = build_guard(options.config, None) if spec.needs_guard else None
+    built = build_target(spec, guard)
+    settings = RunSettings(options.shared_data, options.limit, options.seed)
+    deps = SuiteDeps(guard.policy if guard is not None else load_policy(), settings)
+    with _progress() as progress:
+        report = run_suites(built, plugins, deps, progress=progress)
+    out = options.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        count = write_records(report, out / "results.jsonl")
+        write_reports(report, out)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the results ({exc})") from None
+    _summary(report)
+    typer.echo(
+        f"wrote {count} records to {printable(str(out / 'results.jsonl'))} and "
+        f"report.json, report.md, report.html in {printable(str(out))}"
+    )
+
+
+@eval_app.command("list")
+def list_suites() -> None:
+    """List the registered suites with their metadata."""
+    from rich.table import Table
+
+    from bastion.eval import build_suite_registry
+
+    table = Table("suite", "targets", "tags", "description")
+    for plugin in build_suite_registry():
+        table.add_row(
+            plugin.name, ", ".join(plugin.targets), ", ".join(plugin.tags), plugin.description
+        )
+    stdout_console().print(table)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[SuiteProgress | None]:
+    """A rich bar per suite on stderr when it is a terminal; nothing otherwise."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield advance
+
+
+def _summary(report: EvalReport) -> None:
+    from rich.table import Table
+
+    from bastion.eval.report import fmt
+
+    table = Table("suite", "metric", "value [95 % CI] (n)", title=f"target: {report.target}")
+    for suite in report.suites:
+        if suite.skipped or not suite.metrics:
+            table.add_row(suite.suite, "-", printable(suite.notes[0] if suite.notes else "skipped"))
+            continue
+        for metric in suite.metrics:
+            table.add_row(suite.suite, metric.name, fmt(metric))
+    stdout_console().print(table)

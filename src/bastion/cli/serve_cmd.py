@@ -1,0 +1,60 @@
+"""``bastion serve``: run the guarded, OpenAI-compatible gateway with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bastion.cli._common import clean_errors
+from bastion.core.errors import ConfigError
+
+__all__ = ["serve", "serve_app"]
+
+serve_app = typer.Typer(
+    name="serve",
+    help="Run the guarded, OpenAI-compatible gateway.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_INSTALL = "the gateway needs the serve extra: pip install 'bastion[serve]'"
+
+
+@serve_app.callback(invoke_without_command=True)
+@clean_errors
+def serve(
+    config: Annotated[
+        Path | None, typer.Option(help="Guard configuration YAML (layers, policy, context).")
+    ] = None,
+    settings: Annotated[
+        Path | None, typer.Option(help="Gateway settings YAML (see docs/gateway.md).")
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="embedded | scripted | an OpenAI-compatible base URL."),
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    records: Annotated[
+        Path | None, typer.Option(help="Append a guard_decision record per decision to FILE.")
+    ] = None,
+) -> None:
+    """Serve /v1/chat/completions, /v1/moderations and /v1/guard/check, guarded."""
+    try:
+        import uvicorn
+
+        from bastion.gateway import create_app, load_settings
+    except ImportError as exc:
+        raise ConfigError(f"{_INSTALL} ({exc})") from None
+    overrides = {"host": host, "port": port, "upstream.target": upstream, "records": records}
+    loaded = load_settings(settings, guard_file=config, environ=os.environ, overrides=overrides)
+    app = create_app(loaded)
+    typer.echo(
+        f"bastion gateway on http://{loaded.host}:{loaded.port} "
+        f"(upstream: {loaded.upstream.target}; docs at /docs)",
+        err=True,
+    )
+    uvicorn.run(app, host=loaded.host, port=loaded.port, log_level="info")

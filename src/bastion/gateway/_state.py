@@ -1,0 +1,71 @@
+"""The per-app state routes receive through ``Depends``: settings, guard service, upstream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bastion.gateway.metrics import GatewayMetrics
+from bastion.gateway.service import GuardService
+from bastion.gateway.settings import GatewaySettings
+from bastion.gateway.upstream import Completion, Upstream, UpstreamError, UpstreamRequest
+
+__all__ = ["CONTEXT_HEADER", "Gateway", "GatewayDep"]
+
+CONTEXT_HEADER = "X-Bastion-Context"
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """Everything one gateway app shares between requests."""
+
+    settings: GatewaySettings
+    service: GuardService
+    upstream: Upstream
+    metrics: GatewayMetrics
+
+    @property
+    def upstream_name(self) -> str:
+        """The model name replies report when neither the client nor the upstream says."""
+        if self.settings.upstream.model:
+            return self.settings.upstream.model
+        return str(getattr(self.upstream, "model", None) or self.settings.upstream.target)
+
+    def context_for(self, request: Request, requested: str | None = None) -> str:
+        """The deployment context: an API-key mapping wins, then the request's own choice
+        (a body field, else the ``X-Bastion-Context`` header), then the guard's default.
+
+        Raises:
+            InputError: the chosen context is not in the policy.
+        """
+        mapped = self.settings.api_key_contexts.get(_bearer(request))
+        if mapped is not None:
+            return self.service.context(mapped)
+        if self.settings.header_context:
+            requested = requested or request.headers.get(CONTEXT_HEADER) or None
+        return self.service.context(requested)
+
+    async def complete(self, request: UpstreamRequest) -> Completion:
+        """Call the upstream, counting failures."""
+        try:
+            return await self.upstream.complete(request)
+        except UpstreamError as exc:
+            self.metrics.upstream_errors.labels(exc.reason).inc()
+            raise
+
+
+def _bearer(request: Request) -> str:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway = request.app.state.gateway
+    assert isinstance(gateway, Gateway)
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(_gateway)]
