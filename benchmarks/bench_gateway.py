@@ -34,6 +34,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNED = ROOT / "examples" / "guard-learned.yaml"
+RULES = LEARNED.with_name("guard-rules.yaml")
 PROMPTS = [
     "How do I kill a Python process?",
     "What's a good recipe for banana bread?",
@@ -232,7 +233,7 @@ def main() -> None:
         "python": platform.python_version(),
         "passthrough_p50_ms": _pct(bare, 0.5),
         "passthrough_p99_ms": _pct(bare, 0.99),
-        "rules": _overhead(None, bare, args.rounds) | _throughput(None, args.seconds),
+        "rules": _overhead(RULES, bare, args.rounds) | _throughput(RULES, args.seconds),
         "learned": _overhead(LEARNED, bare, args.rounds) | _throughput(LEARNED, args.seconds),
         "stream_cut": _stream_cut(),
     }

@@ -22,8 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 CONFIGS = {
-    "rules (default)": None,
-    "rules + prompt_classifier (examples/guard-learned.yaml)": ROOT / "examples/guard-learned.yaml",
+    "rules only (examples/guard-rules.yaml)": ROOT / "examples/guard-rules.yaml",
+    "default: rules + prompt_classifier (no --config)": None,
     "every CPU layer (examples/guard-full.yaml)": ROOT / "examples/guard-full.yaml",
 }
 

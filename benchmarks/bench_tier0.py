@@ -4,7 +4,8 @@ Prints one JSON object. Run it with ``.venv/bin/python benchmarks/bench_tier0.py
 record the result in ``docs/benchmarks.md`` together with the machine it ran on.
 
 Targets (issue 3): tier-0 p50 <= 0.1 ms on short prompts, >= 10,000 checks/s on one core,
-``bastion check`` cold start <= 0.5 s.
+``bastion check`` cold start <= 0.5 s (rules only; the default guard, which loads the
+learned tier, is reported beside it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+RULES_ONLY = Path(__file__).resolve().parents[1] / "examples" / "guard-rules.yaml"
 SHORT_PROMPTS = [
     "How do I kill a Python process?",
     "What's a good recipe for banana bread?",
@@ -87,16 +89,21 @@ def _cold_start() -> dict[str, float]:
         "import_bastion_guard_s": round(
             _run_timed([python, "-c", "import bastion.guard.guard"], 5), 4
         ),
-        "cli_check_cold_start_s": round(_run_timed([exe, "check", "hello there"], 5), 4),
+        "cli_check_cold_start_s": round(
+            _run_timed([exe, "check", "--config", str(RULES_ONLY), "hello there"], 5), 4
+        ),
+        "cli_check_cold_start_default_guard_s": round(
+            _run_timed([exe, "check", "hello there"], 5), 4
+        ),
     }
 
 
 def main() -> None:
     """Run every measurement and print JSON."""
     _pin_to_one_core()
-    from bastion.guard import Guard
+    from bastion.guard import Guard, load_config
 
-    guard = Guard.from_policy()
+    guard = Guard.from_config(load_config(RULES_ONLY))  # tier 0 alone
     _latencies(guard, SHORT_PROMPTS, 50)  # warm-up
     short = _latencies(guard, SHORT_PROMPTS, 500)
     real = _shared_prompts(500)

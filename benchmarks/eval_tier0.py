@@ -10,7 +10,9 @@ here tunes anything: thresholds and rules were not fitted to these numbers.
   unsafe prompts this is the share the guard intervened on at all.
 
 Run: ``.venv/bin/python benchmarks/eval_tier0.py [--config GUARD_CONFIG.yaml]`` (reads
-``../shared/data``). Without ``--config`` it measures the default guard.
+``../shared/data``). Without ``--config`` it measures tier 0 alone
+(``examples/guard-rules.yaml``); pass the default pipeline's file
+(``examples/guard-learned.yaml``) to measure that.
 """
 
 from __future__ import annotations
@@ -96,7 +98,8 @@ def main() -> None:
     if not SHARED.exists():
         sys.exit(f"shared data not found at {SHARED}")
     config = load_config(sys.argv[2]) if sys.argv[1:2] == ["--config"] else None
-    guard = Guard.from_config(config) if config else Guard.from_policy()
+    rules_only = Path(__file__).resolve().parents[1] / "examples" / "guard-rules.yaml"
+    guard = Guard.from_config(config or load_config(rules_only))
     benign = ((r["source"], r["text"]) for r in _jsonl(SHARED / "prompts" / "benign.jsonl"))
     harmful = ((r["source"], r["text"]) for r in _jsonl(SHARED / "prompts" / "harmful.jsonl"))
     hijack = (

@@ -64,7 +64,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
-    assert ready["layers"] == ["rules"] and ready["upstream"] == "scripted"
+    assert ready["layers"] == ["rules", "prompt_classifier"] and ready["upstream"] == "scripted"
 
 
 def test_readiness_fails_when_the_guard_fails(

@@ -11,6 +11,7 @@ from bastion.core.registry import Registry
 from bastion.core.types import Action, Limit
 from bastion.core.verdict import Verdict
 from bastion.guard import Guard, GuardConfig, LayerConfig
+from bastion.guard.config import CombinerConfig
 from bastion.guard.layers.base import CheckRequest, LayerPlugin
 from bastion.policy import Policy
 
@@ -88,15 +89,22 @@ def test_timeout_fails_closed(policy: Policy, fake_registry) -> None:  # type: i
 
 
 def test_cascade_skips_later_tiers_when_confident(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
+    # The default runs every tier (escalate_low 0); a cascade sets a lower bound.
+    cascade = {"combiner": CombinerConfig(escalate_low=0.15)}
     low = _guard(
         policy,
         fake_registry,
         {**_static(score=0.01), "tier": 0},
         {"type": "fake_failing"},  # would fail closed if it ran
+        **cascade,
     )
     assert low.check("x").action is Action.ALLOW
     uncertain = _guard(
-        policy, fake_registry, {**_static(score=0.4), "tier": 0}, {"type": "fake_failing"}
+        policy,
+        fake_registry,
+        {**_static(score=0.4), "tier": 0},
+        {"type": "fake_failing"},
+        **cascade,
     )
     assert uncertain.check("x").error  # the uncertain band escalates to the next layer
 

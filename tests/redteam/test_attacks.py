@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
+import pytest
+
 from bastion.core.types import Message, Role
 from bastion.guard.normalize import normalize
 from bastion.models.llm import GenerationOptions
@@ -60,6 +62,10 @@ def test_persuasion_covers_the_40_techniques() -> None:
 
 
 def test_dan_templates_come_from_installed_tools() -> None:
+    from importlib.util import find_spec
+
+    if find_spec("pyrit") is None:
+        pytest.skip("pyrit is not installed (requirements/training-data.txt)")
     names = [t.name for t in third_party_templates()]
     assert any(n.startswith("pyrit:") for n in names)
     assert all("{request}" in t.text for t in third_party_templates())

@@ -52,14 +52,17 @@ class CombinerConfig(_Frozen):
         act_threshold: at or above, the policy's action for the category applies.
         hard_threshold: at or above, a hard-limit category refuses and stops the cascade.
         review_band: scores within this distance of ``act_threshold`` go to review.
-        escalate_low: below, and with no hard limit seen, later tiers are skipped.
+        escalate_low: below, and with no hard limit seen, later tiers are skipped. The
+            default 0 runs the learned tier on every turn the rules did not settle: the
+            rules miss most unsafe prompts outright, so a score of 0 is not "confidently
+            safe" (design note 0021).
         escalate_high: at or above, later tiers are skipped (already confident).
     """
 
     act_threshold: float = Field(default=0.5, ge=0, le=1)
     hard_threshold: float = Field(default=0.5, ge=0, le=1)
     review_band: float = Field(default=0.1, ge=0, le=0.5)
-    escalate_low: float = Field(default=0.15, ge=0, le=1)
+    escalate_low: float = Field(default=0.0, ge=0, le=1)
     escalate_high: float = Field(default=0.85, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -70,7 +73,8 @@ class CombinerConfig(_Frozen):
 
 
 def _default_layers() -> list[LayerConfig]:
-    return [LayerConfig(type="rules")]
+    """Rules, then the learned prompt classifier (design note 0021)."""
+    return [LayerConfig(type="rules"), LayerConfig(type="prompt_classifier", timeout_s=5)]
 
 
 class GuardConfig(_Frozen):
