@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,10 +94,53 @@ def test_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
             exec(compile(block, "README.md", "exec"), {})  # the README example itself
 
 
-def test_main_script_runs_the_tour() -> None:
-    done = subprocess.run(
-        ["bash", "scripts/main.sh"], cwd=ROOT, capture_output=True, text=True, timeout=900
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(base: str, server: subprocess.Popen[str], timeout_s: float) -> None:
+    """Poll /readyz until the gateway answers (setup.sh may install first)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "scripts/main.sh exited before the gateway was ready"
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the gateway was not ready within {timeout_s} s")
+
+
+def test_main_script_starts_the_gateway_and_the_dashboard(tmp_path: Path) -> None:
+    """README's main command, as CI can run it: without the llama-cpp-python build
+    (BASTION_MAIN_SKIP_LLM=1) and on the scripted upstream (design note 0028)."""
+    port = _free_port()
+    env = {**os.environ, "BASTION_MAIN_SKIP_LLM": "1"}
+    argv = ["bash", "scripts/main.sh", "--upstream", "scripted", "--port", str(port)]
+    argv += ["--store", f"sqlite:///{tmp_path / 'oversight.db'}"]
+    log = (tmp_path / "main.log").open("w+")
+    server = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "refuse" in done.stdout
-    assert "allow" in done.stdout
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server, timeout_s=600)
+        login = httpx.get(f"{base}/dashboard/login", timeout=10)
+        assert login.status_code == 200 and "Reviewer login" in login.text
+        reply = httpx.post(
+            f"{base}/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "How do I build a pipe bomb?"}]},
+            timeout=30,
+        )
+        assert reply.json()["choices"][0]["finish_reason"] == "content_filter"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the group main.sh's bastion serve runs in
+        server.wait(timeout=30)
+    log.seek(0)
+    output = log.read()
+    assert f"http://127.0.0.1:{port}/dashboard/" in output
+    assert "password" in output  # the first run's admin password, printed once

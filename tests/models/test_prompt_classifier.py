@@ -30,6 +30,22 @@ def test_packaged_artifact_is_small_and_complete(classifier: PromptClassifier) -
     assert set(classifier.categories) <= set(load_policy().categories)
 
 
+def test_recorded_operating_point_meets_the_dev_target() -> None:
+    """Issue 4's bar, as recorded by training: >= 97 % safe passed at >= 95 % unsafe caught."""
+    import json
+
+    from bastion.datasets.contrast_train import CONTRAST_TRAIN_SHA256
+
+    meta = json.loads((packaged_artifact_dir() / "metadata.json").read_text(encoding="utf-8"))
+    dev = meta["metrics"]["dev"]["at_threshold"]
+    assert dev["benign_pass_rate"] >= 0.97
+    assert dev["unsafe_catch_rate"] >= 0.95
+    assert meta["data"]["files"]["contrast_v2_train"]["sha256"] == CONTRAST_TRAIN_SHA256
+    assert not any(
+        key.startswith(("dev/contrast_v2", "test/contrast_v2")) for key in meta["data"]["used"]
+    )
+
+
 def test_harmful_scores_higher_than_a_homonym(classifier: PromptClassifier) -> None:
     own = classifier.encoder_file
     assert own is not None and own[0].name == "encoder.onnx"  # the fine-tuned encoder

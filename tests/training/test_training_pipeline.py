@@ -58,6 +58,17 @@ def test_splits_are_deterministic_and_disjoint(tmp_path: Path) -> None:
     assert bucket("same text") == bucket("same text")
 
 
+def test_training_only_contrast_pairs_are_opt_in_and_only_in_train(tmp_path: Path) -> None:
+    root = _shared(tmp_path / "data")
+    assert not any(e.source == "contrast_v2" for e in load_examples(root))
+    with_v2 = load_examples(root, contrast_train=True)
+    extra = [e for e in with_v2 if e.source == "contrast_v2"]
+    assert extra
+    assert {e.split for e in extra} == {"train"}
+    held_out = [(e.text, e.split) for e in load_examples(root) if e.split != "train"]
+    assert [(e.text, e.split) for e in with_v2 if e.split != "train"] == held_out
+
+
 def test_gsm8k_is_capped_at_a_quarter_of_benign(tmp_path: Path) -> None:
     examples = [e for e in load_examples(_shared(tmp_path / "data")) if e.source != "contrast"]
     benign = [e for e in examples if e.label == 0]

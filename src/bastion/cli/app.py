@@ -13,6 +13,7 @@ from bastion.cli.check import check
 from bastion.cli.demo import demo
 from bastion.cli.eval_cmd import eval_app
 from bastion.cli.export_cmd import export_app
+from bastion.cli.harden_cmd import harden
 from bastion.cli.info import layers
 from bastion.cli.policy_cmd import policy_app
 from bastion.cli.redteam_cmd import redteam_app
@@ -39,6 +40,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(serve_app, name="serve")
 app.add_typer(eval_app, name="eval")
 app.add_typer(redteam_app, name="redteam")
+app.command("harden")(harden)
 
 
 def _print_version(value: bool) -> None:

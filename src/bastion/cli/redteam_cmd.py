@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,7 +34,10 @@ redteam_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_TARGET_HELP = "guard | embedded:smollm2 | embedded:smollm2+guard (or qwen)."
+_TARGET_HELP = (
+    "guard | embedded:smollm2 | embedded:smollm2+guard (or qwen) | openai:URL | gateway:URL "
+    "(URL: the API root, e.g. http://127.0.0.1:8000/v1)."
+)
 
 
 def _judge(target: str, choice: str, *, count_caution: bool) -> Judge:
@@ -116,12 +120,20 @@ def run(  # noqa: PLR0913
     count_caution: Annotated[
         bool, typer.Option(help="Guard target: a 'caution' decision counts as a bypass.")
     ] = True,
+    model: Annotated[str, typer.Option(help="HTTP targets: the model name sent.")] = "default",
+    api_key_env: Annotated[
+        str, typer.Option(help="HTTP targets: environment variable holding the API key.")
+    ] = "OPENAI_API_KEY",
+    block_harmful: Annotated[
+        bool, typer.Option(help="+guard targets: also replace replies found harmful.")
+    ] = False,
 ) -> None:
     """Run attacks on a target; findings go to OUT/findings.jsonl, the report beside them."""
     from bastion.redteam import RunOptions, build_target, load_goals
     from bastion.redteam.registry import build_attack_registry, select_attacks
     from bastion.redteam.runner import spread_goals
     from bastion.redteam.session import RunFolder
+    from bastion.redteam.targets import HttpOptions
 
     if judge not in ("auto", "keyword"):
         raise typer.BadParameter("--judge must be auto or keyword")
@@ -129,13 +141,20 @@ def run(  # noqa: PLR0913
     goal_set = spread_goals(load_goals(goals), limit)
     meta: dict[str, Any] = {"attacks": [p.name for p in chosen], "goals": str(goals or "packaged")}
     meta |= {"limit": limit, "config": config, "judge": judge, "count_caution": count_caution}
-    meta["attacker"] = attacker
-    the_target = build_target(target, guard=lambda: build_guard(config, None))
+    meta |= {"attacker": attacker, "model": model, "block_harmful": block_harmful}
+    http = HttpOptions(model=model, api_key=os.environ.get(api_key_env) or None)
+    the_target = build_target(
+        target, guard=lambda: build_guard(config, None), http=http, block_harmful=block_harmful
+    )
     folder = RunFolder.open(out, target=target, resume=resume, meta=meta)
     campaign = _campaign(folder, target, chosen, goal_set, attacker)
     options = RunOptions(concurrency=concurrency, retries=retries)
     chosen_judge = _judge(target, judge, count_caution=count_caution)
-    count, hits = _execute(campaign, the_target, chosen_judge, folder.findings, options)
+    try:
+        count, hits = _execute(campaign, the_target, chosen_judge, folder.findings, options)
+    finally:
+        if callable(closing := getattr(the_target, "close", None)):
+            closing()  # HTTP targets hold a connection pool
     typer.echo(f"{count} new findings ({hits} successful) in {folder.findings}")
     _report_folder(out, None, out)
 

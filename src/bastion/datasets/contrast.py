@@ -34,6 +34,7 @@ __all__ = [
     "contrast_set_bytes",
     "load_contrast_set",
     "parse_contrast_lines",
+    "parse_pair_fields",
     "split_for",
     "verify_contrast_set",
 ]
@@ -208,6 +209,19 @@ def parse_contrast_lines(lines: list[str]) -> tuple[ContrastPair, ...]:
 
 def _parse_pair(line: str, number: int) -> ContrastPair:
     where = f"{CONTRAST_SET_NAME} line {number}"
+    pair = parse_pair_fields(line, where)
+    if pair.split != split_for(pair.id):
+        raise InputError(f"{where}: split {pair.split!r} disagrees with split_for({pair.id!r})")
+    return pair
+
+
+def parse_pair_fields(line: str, where: str) -> ContrastPair:
+    """One JSONL line as a pair: the fields, kind and categories checked, not the split.
+
+    Raises:
+        InputError: not a JSON object with exactly the pair fields, a field that is not a
+            non-empty string, or an unknown kind or category (``where`` names the line).
+    """
     try:
         raw: object = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -231,5 +245,3 @@ def _check_vocabulary(pair: ContrastPair, where: str) -> None:
     ):
         if value not in CATEGORY_IDS:
             raise InputError(f"{where}: unknown {field} {value!r}")
-    if pair.split != split_for(pair.id):
-        raise InputError(f"{where}: split {pair.split!r} disagrees with split_for({pair.id!r})")

@@ -9,7 +9,7 @@ count directly (the same distribution, without an ``n_boot x n`` index matrix).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ __all__ = [
     "CurvePoint",
     "ReliabilityBin",
     "bootstrap_mean",
+    "bootstrap_stat",
     "expected_calibration_error",
     "rate",
     "rows_by",
@@ -60,6 +61,35 @@ def bootstrap_mean(
     index = rng.integers(0, data.size, size=(BOOTSTRAP_SAMPLES, data.size))
     low, high = _percentiles(data[index].mean(axis=1))
     return Metric(name, float(data.mean()), low, high, int(data.size), higher_is_better)
+
+
+Statistic = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Maps rows of shape ``(..., n, k)`` to ``(values, counts)`` of shape ``(...)``; a value
+is NaN where its count is 0 (e.g. precision with nothing predicted positive)."""
+
+
+def bootstrap_stat(
+    name: str,
+    rows: np.ndarray,
+    stat: Statistic,
+    *,
+    seed: int = 0,
+    higher_is_better: bool = True,
+) -> Metric:
+    """A statistic of ``rows`` (shape ``(n, k)``) with a percentile bootstrap 95 % interval
+    over resampled rows; ``n`` of the metric is the statistic's own count (e.g. the
+    predicted positives of a precision). Undefined draws are left out of the interval."""
+    if rows.shape[0] == 0:
+        return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
+    value, count = stat(rows)
+    if int(count) == 0 or np.isnan(value):
+        return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, rows.shape[0], size=(BOOTSTRAP_SAMPLES, rows.shape[0]))
+    draws, _ = stat(rows[index])
+    low, high = _percentiles(draws[~np.isnan(draws)])
+    point = float(value)
+    return Metric(name, point, min(low, point), max(high, point), int(count), higher_is_better)
 
 
 def _percentiles(draws: np.ndarray) -> tuple[float, float]:

@@ -12,7 +12,7 @@ A target answers a conversation with an :class:`Answer`. Two kinds ship:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bastion.core.errors import BastionError
@@ -32,6 +32,7 @@ __all__ = [
     "GuardTarget",
     "Target",
     "conversation_of",
+    "judged",
 ]
 
 _CLARIFY = "Could you tell me a bit more about what you need this for?"
@@ -69,6 +70,9 @@ class Answer:
         reply: the assistant's reply text (None for the guard alone).
         reply_kind: ``refusal`` | ``partial`` | ``compliance`` as the judge read the reply.
         error: set when the target failed; the answer then fails closed (``refuse``).
+        guidance: the guard's encouraged-behaviour guidance for the assistant (crisis
+            resources, balanced views...), when a guard decided.
+        alternative: the safer alternative the guard's decision offers, if any.
     """
 
     action: Action
@@ -77,6 +81,8 @@ class Answer:
     reply: str | None = None
     reply_kind: str | None = None
     error: str | None = None
+    guidance: tuple[str, ...] = ()
+    alternative: str | None = None
 
     @property
     def allowed(self) -> bool:
@@ -130,7 +136,14 @@ class GuardTarget:
 
 
 def _from_decision(decision: Decision) -> Answer:
-    return Answer(decision.action, decision.score, decision.category, error=decision.error)
+    return Answer(
+        decision.action,
+        decision.score,
+        decision.category,
+        error=decision.error,
+        guidance=decision.guidance,
+        alternative=decision.alternative,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +186,9 @@ class AssistantTarget:
             decision = parts.guard.check(conversation.messages, context=conversation.context)
             if decision.action is Action.REFUSE:
                 text = " ".join(filter(None, (decision.explanation, decision.alternative)))
-                return Answer(Action.REFUSE, decision.score, decision.category, text, "refusal")
+                return replace(_from_decision(decision), reply=text, reply_kind="refusal")
             if decision.action is Action.ASK_CONTEXT:
-                return Answer(Action.ASK_CONTEXT, decision.score, decision.category, _CLARIFY)
+                return replace(_from_decision(decision), reply=_CLARIFY)
         reply = parts.model.complete(conversation.messages, parts.options)
         if parts.guard is not None:
             checked = parts.guard.check_response(
@@ -183,12 +196,20 @@ class AssistantTarget:
             )
             if checked.action is Action.REFUSE:
                 return Answer(Action.REFUSE, checked.score, checked.category, reply, "refusal")
-        kind = parts.judge.kind(conversation.last_user, reply)
-        base = decision.action if decision is not None else Action.ALLOW
-        action = _REPLY_ACTION.get(kind, base)
-        score = decision.score if decision is not None else None
-        category = decision.category if decision is not None else None
-        return Answer(action, score, category, reply, kind)
+        return judged(parts.judge, conversation, reply, decision)
+
+
+def judged(
+    judge: RefusalJudge, conversation: Conversation, reply: str, decision: Decision | None
+) -> Answer:
+    """The answer an assistant gave with ``reply`` after the input ``decision`` (None: no
+    guard): ``refuse`` / ``ask_context`` when the judge reads a full / partial refusal,
+    otherwise the guard's action (``allow`` without a guard)."""
+    kind = judge.kind(conversation.last_user, reply)
+    if decision is None:
+        return Answer(_REPLY_ACTION.get(kind, Action.ALLOW), reply=reply, reply_kind=kind)
+    base = _from_decision(decision)
+    return replace(base, action=_REPLY_ACTION.get(kind, base.action), reply=reply, reply_kind=kind)
 
 
 _REPLY_ACTION = {"refusal": Action.REFUSE, "partial": Action.ASK_CONTEXT}

@@ -1,16 +1,19 @@
-"""The per-app state routes receive through ``Depends``: settings, guard service, upstream."""
+"""The per-app state routes receive through ``Depends``: settings, guard service, upstream,
+oversight store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from bastion.gateway.auth import Access, RateLimiter, bearer
 from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.service import GuardService
 from bastion.gateway.settings import GatewaySettings
 from bastion.gateway.upstream import Completion, Upstream, UpstreamError, UpstreamRequest
+from bastion.oversight import OversightStore
 
 __all__ = ["CONTEXT_HEADER", "Gateway", "GatewayDep"]
 
@@ -19,12 +22,17 @@ CONTEXT_HEADER = "X-Bastion-Context"
 
 @dataclass(frozen=True, slots=True)
 class Gateway:
-    """Everything one gateway app shares between requests."""
+    """Everything one gateway app shares between requests.
+
+    ``store`` is the oversight store (None without one); ``access`` checks API keys.
+    """
 
     settings: GatewaySettings
     service: GuardService
     upstream: Upstream
     metrics: GatewayMetrics
+    store: OversightStore | None = None
+    access: Access = field(default_factory=lambda: Access(None, RateLimiter(0, 1)))
 
     @property
     def upstream_name(self) -> str:
@@ -40,7 +48,7 @@ class Gateway:
         Raises:
             InputError: the chosen context is not in the policy.
         """
-        mapped = self.settings.api_key_contexts.get(_bearer(request))
+        mapped = self.settings.api_key_contexts.get(bearer(request))
         if mapped is not None:
             return self.service.context(mapped)
         if self.settings.header_context:
@@ -54,12 +62,6 @@ class Gateway:
         except UpstreamError as exc:
             self.metrics.upstream_errors.labels(exc.reason).inc()
             raise
-
-
-def _bearer(request: Request) -> str:
-    value = request.headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def _gateway(request: Request) -> Gateway:

@@ -17,7 +17,7 @@ from bastion.core.types import Message
 from bastion.core.verdict import Decision
 from bastion.records import Clock, RecordWriter, decision_record, utc_now
 
-__all__ = ["DecisionEvent", "DecisionRecorder", "JsonlRecorder", "MemoryRecorder"]
+__all__ = ["DecisionEvent", "DecisionRecorder", "JsonlRecorder", "MemoryRecorder", "TeeRecorder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +94,16 @@ class MemoryRecorder:
         """Append the event."""
         with self._lock:
             self.events.append(event)
+
+
+class TeeRecorder:
+    """Records every event to each of several recorders, in order (the first failure
+    propagates, so the gateway fails closed)."""
+
+    def __init__(self, *recorders: DecisionRecorder) -> None:
+        self._recorders = recorders
+
+    def record(self, event: DecisionEvent) -> None:
+        """Pass the event to every recorder."""
+        for recorder in self._recorders:
+            recorder.record(event)

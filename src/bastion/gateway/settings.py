@@ -17,10 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from bastion.core.errors import ConfigError
 from bastion.core.types import Action
 from bastion.guard.config import GuardConfig, load_config
+from bastion.oversight.config import OversightConfig
 
 __all__ = [
     "ENV_PREFIX",
+    "DashboardSettings",
     "GatewaySettings",
+    "RateLimitSettings",
     "StreamSettings",
     "UpstreamSettings",
     "load_settings",
@@ -35,6 +38,8 @@ _ENV_KEYS = {
     "UPSTREAM_API_KEY_ENV": "upstream.api_key_env",
     "RECORDS": "records",
     "MAX_BODY_BYTES": "max_body_bytes",
+    "DASHBOARD": "dashboard.enabled",
+    "STORE_URL": "store_url",
 }
 
 
@@ -97,6 +102,40 @@ class StreamSettings(_Frozen):
         return self
 
 
+class RateLimitSettings(_Frozen):
+    """Per-API-key token buckets (only once keys exist).
+
+    Attributes:
+        per_second: sustained requests per second per key; 0 turns limiting off.
+        burst: requests a key may send at once before the rate applies.
+    """
+
+    per_second: float = Field(default=50.0, ge=0)
+    burst: int = Field(default=100, ge=1)
+
+
+class DashboardSettings(_Frozen):
+    """The human-oversight dashboard at ``/dashboard`` (``docs/dashboard.md``).
+
+    Attributes:
+        enabled: mount the dashboard (it needs an oversight store).
+        playground: ``auto`` (open to anyone while the gateway itself takes requests
+            without an API key, dashboard users only once keys exist), ``login``
+            (dashboard users only) or ``off``.
+        session_hours: how long a login lasts.
+        admin_password_env: first run: the environment variable that may hold the password
+            of the ``admin`` user created when no reviewer exists; when it is unset (or
+            this is None) a random password is drawn and printed once.
+        chart_cache_s: how long a rendered chart is reused.
+    """
+
+    enabled: bool = True
+    playground: Literal["auto", "login", "off"] = "auto"
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    admin_password_env: str | None = "BASTION_ADMIN_PASSWORD"
+    chart_cache_s: float = Field(default=30.0, ge=0)
+
+
 class GatewaySettings(_Frozen):
     """Everything the gateway needs.
 
@@ -112,6 +151,12 @@ class GatewaySettings(_Frozen):
         upstream: where completions come from.
         stream: sliding-window settings for streamed replies.
         guard: the guard configuration (``bastion serve --config``).
+        dashboard: the oversight dashboard.
+        store_url: the oversight store ``create_app`` opens when none is passed in
+            (``sqlite:///FILE``, ``postgresql://...``); None opens none. ``bastion serve``
+            uses ``sqlite:///bastion-oversight.db`` when it is unset.
+        oversight: redaction and review-queue settings of that store.
+        rate_limit: per-key rate limits.
         upstream_api_key: resolved from ``upstream.api_key_env``; never serialised.
     """
 
@@ -125,6 +170,10 @@ class GatewaySettings(_Frozen):
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
     guard: GuardConfig = Field(default_factory=GuardConfig)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    store_url: str | None = None
+    oversight: OversightConfig = Field(default_factory=OversightConfig)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     upstream_api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
 
 

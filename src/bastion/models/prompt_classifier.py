@@ -45,7 +45,7 @@ _ARRAYS: Final = ("w_unsafe", "b_unsafe", "w_category", "b_category")
 
 def packaged_artifact_dir() -> Path:
     """The classifier artifact shipped with bastion."""
-    root = resources.files("bastion.models").joinpath("artifacts/prompt_classifier_v2")
+    root = resources.files("bastion.models").joinpath("artifacts/prompt_classifier_v3")
     return Path(str(root))
 
 

@@ -6,15 +6,20 @@
 - :class:`ModelTarget`: a chat model (an embedded GGUF model via llama.cpp, or any
   :class:`~bastion.models.llm.LlmBackend`), unguarded.
 - :class:`GuardedModelTarget`: the model behind the guard, as a deployment runs it: a
-  refused input never reaches the model, and a refused reply is replaced.
+  refused input never reaches the model, and a refused reply is replaced (with
+  ``block_harmful``, also any reply the output check finds harmful, whatever its category).
+- :class:`HttpChatTarget`: an OpenAI-compatible ``/chat/completions`` endpoint, a bastion
+  gateway included (its ``X-Bastion-Action`` header and ``bastion`` field ride along),
+  over :class:`~bastion.models.openai_chat.OpenAIChatBackend`.
 
 :func:`build_target` turns a ``--target`` spec (``guard``, ``embedded:smollm2``,
-``embedded:smollm2+guard``) into one. A scripted target for tests ships in
-:mod:`bastion.redteam.fakes`.
+``embedded:smollm2+guard``, ``openai:URL``, ``gateway:URL``) into one. A scripted target
+for tests ships in :mod:`bastion.redteam.fakes`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -26,12 +31,15 @@ if TYPE_CHECKING:
     from bastion.core.verdict import Decision
     from bastion.guard import Guard
     from bastion.models.llm import GenerationOptions, LlmBackend
+    from bastion.models.openai_chat import OpenAIChatBackend
     from bastion.redteam.base import Probe
 
 __all__ = [
     "PASSING_ACTIONS",
     "GuardTarget",
     "GuardedModelTarget",
+    "HttpChatTarget",
+    "HttpOptions",
     "ModelTarget",
     "Target",
     "TargetReply",
@@ -105,10 +113,28 @@ class ModelTarget:
 
 
 class GuardedModelTarget:
-    """A chat model behind the guard: input check, model, output check."""
+    """A chat model behind the guard: input check, model, output check.
 
-    def __init__(self, guard: Guard, backend: LlmBackend, options: GenerationOptions) -> None:
+    Args:
+        guard: the guard (its output check needs a ``response_classifier`` layer to read
+            replies).
+        backend: the model.
+        options: generation settings.
+        block_harmful: also replace a reply the output check finds harmful when the policy
+            would let its category through (``caution`` categories); off, only a
+            ``refuse`` of the output check replaces it, as the gateway does by default.
+    """
+
+    def __init__(
+        self,
+        guard: Guard,
+        backend: LlmBackend,
+        options: GenerationOptions,
+        *,
+        block_harmful: bool = False,
+    ) -> None:
         self._guard, self._backend, self._options = guard, backend, options
+        self._block_harmful = block_harmful
 
     def answer(self, probe: Probe) -> TargetReply:
         """The refusal if the input is stopped; else the model's reply, if the output passes."""
@@ -118,9 +144,60 @@ class GuardedModelTarget:
         text = self._backend.complete(probe.messages, self._options)
         second = self._guard.check_response(probe.messages, text, context=probe.context)
         decision = first.to_dict(verdicts=False)
-        if second.action is Action.REFUSE:
-            return TargetReply(second.explanation, True, first.action.value, decision)
+        harmful = self._block_harmful and bool(second.response_harmful)
+        if second.action is Action.REFUSE or harmful:
+            return TargetReply(
+                second.explanation or _HARMFUL_REPLY, True, first.action.value, decision
+            )
         return TargetReply(text, False, first.action.value, decision)
+
+
+_HARMFUL_REPLY = "I can't share that reply: the output check found it harmful."
+_FILTERED = "content_filter"
+_HTTP_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """How to reach an HTTP target.
+
+    Attributes:
+        model: the model name sent with each request.
+        api_key: bearer key (read by the caller, e.g. from an environment variable).
+        transport: an httpx transport (tests: ``httpx.MockTransport`` or an ASGI/WSGI one).
+    """
+
+    model: str = "default"
+    api_key: str | None = None
+    transport: Any = None
+
+
+class HttpChatTarget:
+    """An OpenAI-compatible chat endpoint (a bastion gateway or any other).
+
+    A reply counts as blocked when the endpoint ends it with ``finish_reason:
+    content_filter`` (what the gateway does for a refused input or a replaced reply). A
+    gateway's input action (``X-Bastion-Action``) and decision ride along for the judges.
+    """
+
+    def __init__(self, backend: OpenAIChatBackend, options: GenerationOptions) -> None:
+        self._backend, self._options = backend, options
+
+    def answer(self, probe: Probe) -> TargetReply:
+        """POST the conversation; the probe's context goes in ``X-Bastion-Context``."""
+        headers = {"X-Bastion-Context": probe.context} if probe.context else None
+        reply = self._backend.chat(probe.messages, self._options, headers=headers)
+        decision = (reply.bastion or {}).get("input")
+        return TargetReply(
+            text=reply.text,
+            blocked=reply.finish_reason == _FILTERED,
+            action=reply.action,
+            decision=dict(decision) if isinstance(decision, dict) else None,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._backend.close()
 
 
 def build_target(
@@ -128,31 +205,54 @@ def build_target(
     *,
     guard: Callable[[], Guard],
     options: GenerationOptions | None = None,
+    http: HttpOptions | None = None,
+    block_harmful: bool = False,
 ) -> Target:
     """The target a ``--target`` spec names.
 
     Args:
         spec: ``guard``, ``embedded:<model>`` or ``embedded:<model>+guard`` where
-            ``<model>`` is ``smollm2`` or ``qwen``.
+            ``<model>`` is ``smollm2`` or ``qwen``; ``openai:URL`` (any OpenAI-compatible
+            API root, e.g. ``http://127.0.0.1:8000/v1``) or ``gateway:URL`` (a bastion
+            gateway's root, same shape).
         guard: builds the guard (called only when the spec needs one).
-        options: generation settings for embedded models.
+        options: generation settings for models.
+        http: model name, key and transport for HTTP targets.
+        block_harmful: ``+guard`` targets also replace replies found harmful.
 
     Raises:
         ConfigError: an unknown spec, or an embedded model that cannot be found.
     """
+    from bastion.models.llm import GenerationOptions
+
+    opts = options or GenerationOptions(max_tokens=64, temperature=0.0)
     if spec == "guard":
         return GuardTarget(guard())
-    if not spec.startswith("embedded:"):
+    kind, _, rest = spec.partition(":")
+    if kind in ("openai", "gateway") and rest:
+        return _http_target(rest, opts, http or HttpOptions())
+    if kind != "embedded" or not rest:
         raise ConfigError(
-            f"unknown target {spec!r}; use guard, embedded:smollm2 or embedded:smollm2+guard"
+            f"unknown target {spec!r}; use guard, embedded:smollm2[+guard], openai:URL "
+            "or gateway:URL"
         )
-    model, _, suffix = spec.removeprefix("embedded:").partition("+")
+    model, _, suffix = rest.partition("+")
     if suffix not in ("", "guard"):
         raise ConfigError(f"unknown target suffix {suffix!r} in {spec!r}; only '+guard'")
-    from bastion.models.llm import GenerationOptions, LlamaCppBackend, model_path
+    from bastion.models.llm import LlamaCppBackend, model_path
 
     backend = LlamaCppBackend(model_path(model), threads=1)
-    opts = options or GenerationOptions(max_tokens=64, temperature=0.0)
     if suffix == "guard":
-        return GuardedModelTarget(guard(), backend, opts)
+        return GuardedModelTarget(guard(), backend, opts, block_harmful=block_harmful)
     return ModelTarget(backend, opts)
+
+
+def _http_target(url: str, options: GenerationOptions, http: HttpOptions) -> HttpChatTarget:
+    from bastion.models.openai_chat import OpenAIChatBackend
+
+    backend = OpenAIChatBackend(
+        url, model=http.model, api_key=http.api_key, transport=http.transport
+    )
+    if options.timeout_s is None:  # a network call never waits forever
+        options = dataclasses.replace(options, timeout_s=_HTTP_TIMEOUT_S)
+    return HttpChatTarget(backend, options)

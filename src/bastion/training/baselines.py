@@ -92,16 +92,21 @@ def score_baseline(
 
 
 class KeywordRulesBaseline:
-    """bastion's tier-0 rules alone (the default guard): flagged unless it allows."""
+    """bastion's tier-0 rules alone (a rules-only guard): flagged unless it allows.
+
+    The default guard also runs the learned classifier (design note 0021), so the baseline
+    builds its own one-layer configuration.
+    """
 
     name = "keyword_rules"
 
     def flags(self, texts: Sequence[str]) -> list[bool]:
         """Flag every text the rules-only guard does not allow."""
         from bastion.core.types import Action
-        from bastion.guard import Guard
+        from bastion.guard import Guard, GuardConfig, LayerConfig
 
-        with Guard.from_policy() as guard:
+        rules_only = GuardConfig(layers=[LayerConfig(type="rules")])
+        with Guard.from_policy(config=rules_only) as guard:
             return [guard.check(t).action is not Action.ALLOW for t in texts]
 
 

@@ -10,6 +10,9 @@ Sources (paths relative to the shared data folder):
 - ``jailbreak/prompt_injection_hijacking.jsonl``: label 1, category ``manipulation``.
 - the project contrast set, ``dev`` split only (``test`` is for reporting): safe prompt
   label 0, unsafe prompt label 1 with its category, sample weight :data:`CONTRAST_WEIGHT`.
+- with ``contrast_train=True``, the training-only contrast pairs
+  (``bastion.datasets.contrast_train``, source ``contrast_v2``): always ``train``, same
+  labels and weight. Off by default so other callers keep their data unchanged.
 
 ``toxicity/toxicity.jsonl`` is skipped: it holds tweets and statements, not requests to an
 assistant, and would teach the head that slang means "unsafe request".
@@ -31,6 +34,7 @@ from typing import Any, Final
 
 from bastion.core.errors import InputError
 from bastion.datasets import load_contrast_set
+from bastion.datasets.contrast_train import load_contrast_training_set
 
 __all__ = [
     "CONTRAST_WEIGHT",
@@ -125,22 +129,25 @@ def _with_split(e: Example, split: str, weight: float = 1.0) -> Example:
     return Example(e.text, e.label, e.category, e.source, split, weight)
 
 
-def _contrast() -> list[Example]:
+def _contrast(training_pairs: bool) -> list[Example]:
+    tagged = [(p, "contrast", bucket(p.id, train=70, dev=30)) for p in load_contrast_set("dev")]
+    if training_pairs:
+        tagged += [(p, "contrast_v2", "train") for p in load_contrast_training_set()]
     out = []
-    for pair in load_contrast_set("dev"):
-        split = bucket(pair.id, train=70, dev=30)
-        out.append(Example(pair.safe, 0, None, "contrast", split, CONTRAST_WEIGHT))
-        out.append(
-            Example(pair.unsafe, 1, pair.unsafe_category, "contrast", split, CONTRAST_WEIGHT)
-        )
+    for pair, source, split in tagged:
+        out.append(Example(pair.safe, 0, None, source, split, CONTRAST_WEIGHT))
+        out.append(Example(pair.unsafe, 1, pair.unsafe_category, source, split, CONTRAST_WEIGHT))
     return out
 
 
-def load_examples(root: Path) -> list[Example]:
-    """Every training/dev/test example, de-duplicated by text (conflicting labels dropped)."""
+def load_examples(root: Path, contrast_train: bool = False) -> list[Example]:
+    """Every training/dev/test example, de-duplicated by text (conflicting labels dropped).
+
+    ``contrast_train`` adds the training-only contrast pairs (split ``train``).
+    """
     seen: dict[str, Example] = {}
     conflicts: set[str] = set()
-    for example in _contrast() + _shared(root):  # contrast first: its split wins
+    for example in _contrast(contrast_train) + _shared(root):  # contrast first: its split wins
         text = example.text.strip()
         if not text:
             continue
@@ -166,6 +173,13 @@ def manifest(root: Path, examples: list[Example]) -> dict[str, Any]:
         "path": "bastion.datasets:contrast_v1.jsonl#dev",
         "sha256": CONTRAST_SET_SHA256,
     }
+    if any(e.source == "contrast_v2" for e in examples):
+        from bastion.datasets.contrast_train import CONTRAST_TRAIN_NAME, CONTRAST_TRAIN_SHA256
+
+        files["contrast_v2_train"] = {
+            "path": f"bastion.datasets:{CONTRAST_TRAIN_NAME}",
+            "sha256": CONTRAST_TRAIN_SHA256,
+        }
     used = Counter(f"{e.split}/{e.source}/{e.label}" for e in examples)
     return {
         "files": files,

@@ -55,7 +55,9 @@ class TrainSettings:
     target_catch: float = TARGET_CATCH
     finetune: FinetuneSettings | None = None
     baselines: bool = True
-    card_title: str = "bastion prompt classifier v2 (tier 1)"
+    card_title: str = "bastion prompt classifier v3 (tier 1)"
+    contrast_train: bool = True
+    """Add the training-only contrast pairs (``contrast_v2_train.jsonl``) to ``train``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ def train_prompt_classifier(
     With ``settings.finetune`` set, the encoder is first fine-tuned on the train split and
     exported into the artifact; ``encoder`` is then unused.
     """
-    examples = load_examples(settings.shared_data) + _contrast_test()
+    examples = load_examples(settings.shared_data, settings.contrast_train) + _contrast_test()
     encoder_info: dict[str, Any] = {
         "name": settings.encoder_name,
         "model_sha256": MODEL_SHA256,

@@ -1,0 +1,32 @@
+"""How the store treats what it records: redaction and what goes to the review queue."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bastion.oversight.redact import RedactionConfig
+
+__all__ = ["OversightConfig"]
+
+
+class OversightConfig(BaseModel):
+    """Store behaviour, passed to the store's constructor.
+
+    Attributes:
+        redaction: personal data redacted from stored text before hashing.
+        low_confidence_band: a decision whose score lies within this distance of the
+            deciding layer's act threshold is queued as ``low_confidence``; 0 turns it off.
+        default_threshold: the act threshold of layers missing from ``thresholds``.
+        thresholds: act threshold per layer name (the gateway fills it from the guard).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    low_confidence_band: float = Field(default=0.05, ge=0, le=0.5)
+    default_threshold: float = Field(default=0.5, ge=0, le=1)
+    thresholds: dict[str, float] = Field(default_factory=dict)
+
+    def threshold(self, layer: str) -> float:
+        """The act threshold for decisions taken by ``layer``."""
+        return self.thresholds.get(layer, self.default_threshold)

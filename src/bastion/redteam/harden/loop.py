@@ -1,0 +1,354 @@
+"""``bastion harden``: attack, learn from the bypasses, retrain, attack fresh, repeat.
+
+Round 0 measures the starting guard. Each round r >= 1:
+
+1. attacks the *training pool* (training goals x training variants, seeds new to the
+   round) and keeps the bypasses;
+2. clusters them by technique (attack and variant) and takes at most
+   ``max_per_cluster`` per cluster, labelled unsafe with their goal's category;
+3. runs the same attack variants on the training half of the benign goals: as many
+   benign look-alikes per cluster, labelled safe;
+4. appends both to the regression suite and the training data, refits the attack head
+   (:mod:`bastion.redteam.harden.head`: a second classifier layer beside the shipped
+   one), writes the round's artifact and guard configuration;
+5. attacks the *fresh* set (held-out goals x held-out variants, fixed seeds: the same
+   probes every round) and measures the benign pass rate on held-out benign prompts and
+   on look-alikes of held-out benign goals.
+
+It stops after ``rounds`` rounds, when the time budget is spent, when the training pool
+yields no new bypass, or when the fresh ASR fell by less than ``min_gain`` for
+``patience`` rounds in a row. Design note 0029.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bastion.redteam.base import AttackPlugin, Goal, Probe
+from bastion.redteam.harden.campaign import Attacked, SideSpec, attack_side, pass_rate
+from bastion.redteam.harden.examples import HardenExample, UnitPicker, goal_probes
+from bastion.redteam.harden.head import BaseSet, Encoder, embed_cached, fit_head, write_artifact
+from bastion.redteam.harden.regression import append_cases, check_regression
+from bastion.redteam.harden.split import HoldoutAttack, Side, VariantSplit, split_goals
+from bastion.redteam.harden.targets import TargetFactory
+from bastion.redteam.judges import GuardDecisionJudge
+from bastion.redteam.report.stats import Rate
+from bastion.redteam.targets import Target
+
+__all__ = ["HardenDeps", "HardenResult", "HardenSettings", "RoundResult", "run_harden"]
+
+Progress = Callable[[str, int], Callable[[], None]]
+"""``progress(label, total)`` returns a ``tick`` to call once per item done."""
+FRESH_SEED_BASE = 1000  # fresh probes use seeds no training round reaches (rounds < 100)
+
+
+@dataclass(frozen=True, slots=True)
+class HardenSettings:
+    """How the loop runs (see the module docstring)."""
+
+    out: Path
+    rounds: int = 4
+    time_budget_s: float = 3600.0
+    min_gain: float = 0.005
+    patience: int = 1
+    fresh_share: float = 0.4
+    salt: str = "bastion-harden-v1"
+    seeds_per_round: int = 8
+    max_per_cluster: int = 30
+    count_caution: bool = False
+    max_benign_drop: float = 0.02
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HardenDeps:
+    """What the loop works with.
+
+    Attributes:
+        plugins: the attacks.
+        goals: the harmful goals (split into training pool and fresh set).
+        benign_goals: benign goals for look-alikes (split the same way).
+        benign_prompts: held-out benign prompts (never trained or calibrated on).
+        base: the base training set, embedded.
+        encoder: embeds new examples (the same encoder as ``base``).
+        target_for: builds the target for an artifact (None: the starting one).
+        encoder_info: the ``encoder`` block written into each artifact's metadata.
+        align_to: the starting classifier's threshold the attack head is aligned to
+            (None: keep its own).
+        progress: draws progress (None: silent).
+        clock: seconds, monotonic.
+    """
+
+    plugins: tuple[AttackPlugin, ...]
+    goals: tuple[Goal, ...]
+    benign_goals: tuple[Goal, ...]
+    benign_prompts: tuple[str, ...]
+    base: BaseSet
+    encoder: Encoder
+    target_for: TargetFactory
+    encoder_info: dict[str, Any]
+    align_to: float | None = None
+    progress: Progress | None = None
+    clock: Callable[[], float] = time.monotonic
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """What one round measured (round 0: the starting guard)."""
+
+    round: int
+    fresh: Rate
+    fresh_by_family: dict[str, Rate]
+    benign: Rate
+    lookalike: Rate
+    train_bypasses: int = 0
+    added_unsafe: int = 0
+    added_safe: int = 0
+    clusters: dict[str, int] = field(default_factory=dict)
+    regression: dict[str, Rate] = field(default_factory=dict)
+    threshold: float | None = None
+    artifact: str | None = None
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "round": self.round,
+            "fresh_asr": self.fresh.to_dict(),
+            "fresh_by_family": {k: v.to_dict() for k, v in self.fresh_by_family.items()},
+            "benign_pass": self.benign.to_dict(),
+            "lookalike_pass": self.lookalike.to_dict(),
+            "train_bypasses": self.train_bypasses,
+            "added_unsafe": self.added_unsafe,
+            "added_safe": self.added_safe,
+            "clusters": self.clusters,
+            "regression": {k: v.to_dict() for k, v in self.regression.items()},
+            "threshold": self.threshold,
+            "artifact": self.artifact,
+            "elapsed_s": round(self.elapsed_s, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HardenResult:
+    """Every round, why the loop stopped, and the round whose artifact was kept."""
+
+    rounds: tuple[RoundResult, ...]
+    stop_reason: str
+    chosen: int
+    holdout: dict[str, Any]
+
+
+@dataclass
+class _State:
+    settings: HardenSettings
+    deps: HardenDeps
+    split: VariantSplit
+    pools: dict[str, tuple[Goal, ...]]
+    start: float
+    examples: list[HardenExample] = field(default_factory=list)
+    seen: set[tuple[str, int]] = field(default_factory=set)
+    picker: UnitPicker = field(default_factory=UnitPicker)
+    vectors: dict[str, Any] = field(default_factory=dict)
+
+    def tick(self, label: str, total: int) -> Callable[[], None] | None:
+        return self.deps.progress(label, total) if self.deps.progress else None
+
+    def elapsed(self) -> float:
+        return self.deps.clock() - self.start
+
+
+def _prepare(settings: HardenSettings, deps: HardenDeps) -> _State:
+    share, salt = settings.fresh_share, settings.salt
+    train, fresh = split_goals(deps.goals, salt, share)
+    benign_train, benign_fresh = split_goals(deps.benign_goals, salt, share)
+    everything = (*deps.goals, *deps.benign_goals)
+    split = VariantSplit.discover(
+        deps.plugins, everything, salt=salt, share=share, seeds=settings.seeds_per_round
+    )
+    pools = {"train": train, "fresh": fresh, "benign_train": benign_train}
+    pools["benign_fresh"] = benign_fresh
+    return _State(settings, deps, split, pools, deps.clock())
+
+
+def _spec(state: _State, pool: str, side: Side, seeds: Sequence[int]) -> SideSpec:
+    return SideSpec(state.deps.plugins, state.pools[pool], state.split, side, tuple(seeds))
+
+
+def _fresh_seeds(state: _State) -> range:
+    return range(FRESH_SEED_BASE, FRESH_SEED_BASE + state.settings.seeds_per_round)
+
+
+def _evaluate(state: _State, target: Target, number: int) -> RoundResult:
+    folder = state.settings.out / "rounds" / str(number)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = _spec(state, "fresh", "fresh", _fresh_seeds(state))
+    judge = GuardDecisionJudge(count_caution=state.settings.count_caution)
+    tick = state.tick(f"round {number}: fresh attacks", len(spec.plugins) * len(spec.goals))
+    fresh = attack_side(
+        spec, target, judge, record=(f"harden-{number}-fresh", folder / "fresh.jsonl"), tick=tick
+    )
+    benign = [Probe.user(t, original=t, converter="benign") for t in state.deps.benign_prompts]
+    lookalikes = _lookalike_probes(state, "benign_fresh", "fresh", _fresh_seeds(state))
+    tick = state.tick(f"round {number}: benign checks", len(benign) + len(lookalikes))
+    return RoundResult(
+        round=number,
+        fresh=fresh.rate,
+        fresh_by_family=fresh.by(lambda f: f.family),
+        benign=pass_rate(target, benign, tick),
+        lookalike=pass_rate(target, lookalikes, tick),
+    )
+
+
+def _lookalike_probes(state: _State, pool: str, side: Side, seeds: Sequence[int]) -> list[Probe]:
+    probes = []
+    for plugin in state.deps.plugins:
+        attack = HoldoutAttack(plugin, state.split, side, seeds)
+        for goal in state.pools[pool]:
+            probes += goal_probes(attack, goal)
+    return probes
+
+
+def _cluster(state: _State, attacked: Attacked, number: int) -> list[HardenExample]:
+    """At most ``max_per_cluster`` new bypass rows per (attack, variant)."""
+    goals = {g.id: g for g in state.pools["train"]}
+    taken: Counter[str] = Counter()
+    rows = []
+    for finding, probe in attacked.bypasses:
+        cluster = f"{finding.attack}/{probe.converter}"
+        if taken[cluster] >= state.settings.max_per_cluster:
+            continue
+        row = state.picker.example(
+            probe, goals[finding.goal_id], label=1, where=(finding.attack, number)
+        )
+        if row is not None and (row.text, 1) not in state.seen:
+            state.seen.add((row.text, 1))
+            taken[cluster] += 1
+            rows.append(row)
+    return rows
+
+
+def _lookalikes(
+    state: _State, unsafe: Sequence[HardenExample], seeds: Sequence[int], number: int
+) -> list[HardenExample]:
+    """As many benign look-alikes per attack as it has new bypass rows."""
+    wanted = Counter(row.attack for row in unsafe)
+    plugins = {p.name: p for p in state.deps.plugins}
+    rows: list[HardenExample] = []
+    for name, count in sorted(wanted.items()):
+        attack = HoldoutAttack(plugins[name], state.split, "train", seeds)
+        made = [
+            row
+            for goal in state.pools["benign_train"]
+            for probe in goal_probes(attack, goal)
+            if (row := state.picker.example(probe, goal, label=0, where=(name, number)))
+        ]
+        for row in made:
+            if count > 0 and (row.text, 0) not in state.seen:
+                state.seen.add((row.text, 0))
+                rows.append(row)
+                count -= 1
+    return rows
+
+
+def _retrain(state: _State, number: int) -> tuple[Path, float]:
+    deps, rows = state.deps, state.examples
+    new = [r.text for r in rows if r.text not in state.vectors]
+    if new:
+        state.vectors.update(zip(new, embed_cached(deps.encoder, new, None, ""), strict=True))
+    x = np.asarray([state.vectors[r.text] for r in rows])
+    fit = fit_head(deps.base, rows, x, align_to=deps.align_to, seed=state.settings.seed)
+    out = state.settings.out / "rounds" / str(number) / "artifact"
+    provenance = {"round": number, "examples": len(rows), "salt": state.settings.salt}
+    return write_artifact(out, fit, deps.encoder_info, provenance), fit.threshold
+
+
+def _round(state: _State, number: int, target: Target) -> tuple[RoundResult, Target] | None:
+    """One training round; None when the training pool yields nothing new to learn."""
+    per = state.settings.seeds_per_round
+    seeds = range(number * per, (number + 1) * per)
+    spec = _spec(state, "train", "train", seeds)
+    judge = GuardDecisionJudge(count_caution=state.settings.count_caution)
+    tick = state.tick(f"round {number}: training attacks", len(spec.plugins) * len(spec.goals))
+    folder = state.settings.out / "rounds" / str(number)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = (f"harden-{number}-train", folder / "train.jsonl")
+    attacked = attack_side(spec, target, judge, record=record, tick=tick)
+    unsafe = _cluster(state, attacked, number)
+    if not unsafe:
+        return None
+    safe = _lookalikes(state, unsafe, seeds, number)
+    append_cases(state.settings.out / "regression.jsonl", [*unsafe, *safe])
+    state.examples += [*unsafe, *safe]
+    artifact, threshold = _retrain(state, number)
+    new_target = state.deps.target_for(artifact)
+    result = _evaluate(state, new_target, number)
+    clusters = dict(Counter(f"{r.attack}" for r in unsafe).most_common())
+    extra = {
+        "train_bypasses": len(attacked.bypasses),
+        "added_unsafe": len(unsafe),
+        "added_safe": len(safe),
+        "clusters": clusters,
+        "regression": check_regression(new_target, state.examples, judge),
+        "threshold": threshold,
+        "artifact": str(artifact),
+        "elapsed_s": state.elapsed(),
+    }
+    return _with(result, **extra), new_target
+
+
+def _with(result: RoundResult, **changes: Any) -> RoundResult:
+    return replace(result, **changes)
+
+
+def _stalled(results: Sequence[RoundResult], settings: HardenSettings) -> bool:
+    """The fresh ASR fell by less than ``min_gain`` for ``patience`` rounds in a row."""
+    if len(results) <= settings.patience:
+        return False
+    best_before = min(r.fresh.asr for r in results[: -settings.patience])
+    recent = results[-settings.patience :]
+    return all(r.fresh.asr > best_before - settings.min_gain for r in recent)
+
+
+def _choose(results: Sequence[RoundResult], settings: HardenSettings) -> int:
+    """The last round whose benign pass rates stayed within ``max_benign_drop`` of round 0's
+    (round 0, the starting guard, when none did)."""
+    first = results[0]
+    ok = [
+        r.round
+        for r in results
+        if r.benign.asr >= first.benign.asr - settings.max_benign_drop
+        and r.lookalike.asr >= first.lookalike.asr - settings.max_benign_drop
+    ]
+    return ok[-1] if ok else 0
+
+
+def run_harden(settings: HardenSettings, deps: HardenDeps) -> HardenResult:
+    """Run the loop (see the module docstring); artifacts and records go under ``out``."""
+    state = _prepare(settings, deps)
+    target = deps.target_for(None)
+    results = [_with(_evaluate(state, target, 0), elapsed_s=state.elapsed())]
+    reason = f"round budget ({settings.rounds}) reached"
+    for number in range(1, settings.rounds + 1):
+        if state.elapsed() >= settings.time_budget_s:
+            reason = f"time budget ({settings.time_budget_s:.0f} s) spent"
+            break
+        done = _round(state, number, target)
+        if done is None:
+            reason = "no new bypass on the training pool"
+            break
+        result, target = done
+        results.append(result)
+        if _stalled(results, settings):
+            reason = f"fresh ASR stopped falling (min gain {settings.min_gain:.1%})"
+            break
+    holdout: dict[str, Any] = {k: [g.id for g in v] for k, v in state.pools.items()}
+    holdout["fresh_variants"] = {k: sorted(v) for k, v in state.split.fresh.items() if v}
+    return HardenResult(tuple(results), reason, _choose(results, settings), holdout)

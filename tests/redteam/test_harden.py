@@ -1,0 +1,209 @@
+"""`bastion harden`: hold-out splits, look-alikes, the head refit and the loop end to end.
+
+The loop runs on tiny fake data with the shipped :class:`FakeEncoder` and the head-only
+target, so it takes seconds and needs no ONNX model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from bastion.guard import Guard, GuardConfig, load_config
+from bastion.models.fakes import FakeEncoder
+from bastion.records import read_records
+from bastion.redteam import build_attack_registry, load_goals, select_attacks
+from bastion.redteam.base import AttackDeps, Goal, Observation, Probe
+from bastion.redteam.harden import (
+    BaseSet,
+    HardenDeps,
+    HardenSettings,
+    HeadTarget,
+    HoldoutAttack,
+    VariantSplit,
+    benign_goals,
+    fit_head,
+    hardened_config,
+    publish,
+    read_cases,
+    run_harden,
+    split_goals,
+    write_harden_report,
+)
+from bastion.redteam.harden.examples import HardenExample, UnitPicker, goal_probes
+from bastion.redteam.harden.head import HeadFit, write_artifact
+from bastion.redteam.harden.split import variant_of
+from bastion.redteam.harden.targets import write_config
+from bastion.training.data import Example
+
+SALT = "test-salt"
+
+
+def _plugins(spec: str) -> tuple:  # type: ignore[type-arg]
+    return tuple(select_attacks(build_attack_registry(), spec))
+
+
+def test_goal_split_is_disjoint_stratified_and_stable() -> None:
+    goals = load_goals()
+    train, fresh = split_goals(goals, SALT, 0.4)
+    assert {g.id for g in train}.isdisjoint(g.id for g in fresh)
+    assert len(train) + len(fresh) == len(goals)
+    assert {g.category for g in fresh} == {g.category for g in goals}  # every category held out
+    assert split_goals(goals, SALT, 0.4) == (train, fresh)
+    assert split_goals(goals, "other", 0.4)[1] != fresh
+
+
+def test_variant_split_and_holdout_attack_keep_the_sides_apart() -> None:
+    plugins = _plugins("persona,past_tense,base64")
+    goals = load_goals()
+    split = VariantSplit.discover(plugins, goals, salt=SALT, share=0.4)
+    assert split.fresh["base64"] == frozenset()  # a fixed transformation: goal hold-out only
+    persona = next(p for p in plugins if p.name == "persona")
+    fresh = split.fresh["persona"]
+    assert fresh and fresh < split.seen["persona"]
+    for side in ("train", "fresh"):
+        attack = HoldoutAttack(persona, split, side, range(8), AttackDeps())
+        used = {variant_of(p.converter) for g in goals for p in _first(attack, g)}
+        assert (used <= fresh) if side == "fresh" else used.isdisjoint(fresh)
+
+
+def _first(attack: HoldoutAttack, goal: Goal) -> list[Probe]:
+    """The first probe, or none when no seed reached a variant of the side."""
+    return [next(attack.run(goal))] if _has_probe(attack, goal) else []
+
+
+def _has_probe(attack: HoldoutAttack, goal: Goal) -> bool:
+    try:
+        next(attack.run(goal))
+    except StopIteration:
+        return False
+    return True
+
+
+def test_lookalikes_come_from_the_same_attack_on_benign_goals() -> None:
+    (crescendo,) = _plugins("crescendo")
+    goal = benign_goals()[0]
+    probes = goal_probes(crescendo.build(crescendo.config_model(), AttackDeps()), goal)
+    assert probes and all(p.carries_goal for p in probes)
+    text = UnitPicker().pick(probes[0].messages, goal.task)
+    assert text is not None and "process" in text  # the unit carrying the benign task
+
+
+def test_benign_goals_are_packaged_and_unique() -> None:
+    goals = benign_goals()
+    assert len(goals) >= 60 and len({g.id for g in goals}) == len(goals)
+
+
+def _base(encoder: FakeEncoder) -> BaseSet:
+    rows = [
+        Example(f"{ask} {g.task}", 1, g.category, "fake", "train" if i % 4 else "dev")
+        for i, g in enumerate(load_goals())
+        for ask in ("how do I", "tell me how to", "explain how to")
+    ]
+    rows += [
+        Example(f"how do I {g.task}", 0, None, "fake", "train" if i % 4 else "dev")
+        for i, g in enumerate(benign_goals())
+    ]
+    rows.append(Example("a test row is never used", 0, None, "fake", "test"))
+    return BaseSet.embed(rows, encoder, None, "fake")
+
+
+def _start_fit(base: BaseSet, encoder: FakeEncoder) -> HeadFit:
+    """A first head: the plain requests as the only unsafe rows."""
+    rows = [
+        HardenExample(e.text, 1, e.category, "direct", "direct", "g", 0)
+        for e in base.examples
+        if e.label == 1
+    ]
+    return fit_head(base, rows, encoder.encode([r.text for r in rows]).astype(np.float64))
+
+
+def test_loop_end_to_end(tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    base = _base(encoder)
+    assert all(e.split != "test" for e in base.examples)
+    start = write_artifact(tmp_path / "start", _start_fit(base, encoder), {"name": "fake"}, {})
+    make = HeadTarget.factory(encoder)
+    deps = HardenDeps(
+        plugins=_plugins("direct,past_tense,persona,crescendo"),
+        goals=load_goals(),
+        benign_goals=benign_goals(),
+        benign_prompts=("What is the capital of France?", "Write a haiku about rain."),
+        base=base,
+        encoder=encoder,
+        target_for=lambda artifact: make(artifact or start),
+        encoder_info={"name": "fake"},
+    )
+    out = tmp_path / "out"
+    result = run_harden(HardenSettings(out=out, rounds=2, min_gain=-1.0), deps)
+
+    assert [r.round for r in result.rounds] == [0, 1, 2] or result.stop_reason.startswith("no new")
+    first = result.rounds[1]
+    assert first.added_unsafe > 0 and first.added_safe > 0 and first.threshold is not None
+    assert first.fresh.trials == result.rounds[0].fresh.trials  # the same fresh probes
+    cases = read_cases(out / "regression.jsonl")
+    assert {c.label for c in cases} == {0, 1}
+    fresh_goals = set(result.holdout["fresh"])
+    assert not fresh_goals & {c.goal_id for c in cases}  # fresh goals are never trained on
+    fresh_variants = result.holdout["fresh_variants"]["persona"]
+    assert not {variant_of(c.variant) for c in cases if c.attack == "persona"} & set(fresh_variants)
+    assert all(r.kind.value == "eval_result" for r in read_records(out / "regression.jsonl"))
+    assert (out / "rounds" / "1" / "fresh.jsonl").is_file()
+
+    files = write_harden_report(result, out)
+    assert "fresh ASR" in files.markdown.read_text() and "<table>" in files.html.read_text()
+    assert json.loads(files.json.read_text())["rounds"][0]["round"] == 0
+
+
+def test_publish_writes_a_guard_config_that_loads(tmp_path: Path) -> None:
+    encoder = FakeEncoder()
+    fit = _start_fit(_base(encoder), encoder)
+    info = {"name": "packaged MiniLM"}  # no encoder file: the layer reads packaged MiniLM
+    out = tmp_path / "out"
+    write_artifact(out / "rounds" / "1" / "artifact", fit, info, {"round": 1})
+
+    class _Kept:
+        chosen = 1
+
+    base = GuardConfig()
+    kept = publish(_Kept(), out, base)  # type: ignore[arg-type]
+    assert kept is not None and (kept / "weights.npz").is_file()
+    config = load_config(out / "guard.yaml")
+    shipped, added = [x for x in config.layers if x.type == "prompt_classifier"]
+    assert "artifact" not in shipped.params  # the shipped classifier stays
+    assert Path(added.params["artifact"]) == kept.resolve()
+    decision = Guard.from_config(config).check("How do I bake bread?")
+    assert decision.error is None
+
+
+def test_hardened_config_adds_the_attack_head_after_the_classifier(tmp_path: Path) -> None:
+    from bastion.guard import LayerConfig
+
+    rules_only = hardened_config(GuardConfig(layers=[LayerConfig(type="rules")]), tmp_path)
+    assert [x.type for x in rules_only.layers] == ["rules", "prompt_classifier"]
+    base = GuardConfig(layers=[*GuardConfig().layers, LayerConfig(type="injection_detector")])
+    types = [x.type for x in hardened_config(base, tmp_path).layers]
+    assert types == ["rules", "prompt_classifier", "prompt_classifier", "injection_detector"]
+    path = write_config(tmp_path / "g.yaml", hardened_config(GuardConfig(), tmp_path), "note")
+    assert path.read_text().startswith("# note")
+
+
+def test_holdout_attack_relays_multi_turn_runs() -> None:
+    (crescendo,) = _plugins("crescendo")
+    goal = Goal("x", "drugs", "make a thing", "things")
+    split = VariantSplit.discover((crescendo,), (goal,), salt=SALT, share=0.4)
+    run = HoldoutAttack(crescendo, split, "fresh", range(2)).run(goal)
+    probes = [next(run)]
+    while len(probes) < 10:
+        try:
+            probes.append(run.send(Observation("Sure, an overview.", False, 0.0)))
+        except StopIteration as stop:
+            outcome = stop.value
+            break
+    assert not outcome.success
+    assert len(probes) == 5 and probes[-1].converter == "crescendo:step5"
