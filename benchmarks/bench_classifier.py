@@ -16,8 +16,8 @@ Prints one JSON object:
 - ``peak_rss_mb``: the process's peak resident memory after all of the above.
 - ``quality``: on the shared test split (see ``bastion.training.data``) and the contrast
   ``test`` split: benign pass rate (not blocked) and unsafe catch rate (not allowed), for
-  rules-only, rules + classifier in the default cascade, and rules + classifier always run
-  (``escalate_low`` = 0).
+  rules-only, rules + classifier in the cascade (``escalate_low`` 0.15), and rules +
+  classifier always run (``escalate_low`` = 0, the default since design note 0021).
 
 Run: ``.venv/bin/python benchmarks/bench_classifier.py`` (reads ``../shared/data``).
 """
@@ -44,6 +44,7 @@ from bastion.training.data import load_examples
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BLOCKING = {Action.REFUSE, Action.ASK_CONTEXT}
+CASCADE_ESCALATE_LOW = 0.15
 
 
 def _latency(fn: Callable[[str], Any], texts: list[str]) -> dict[str, float]:
@@ -87,7 +88,9 @@ def _guard(classifier: bool, *, always: bool = False) -> Guard:
     layers = [LayerConfig(type="rules")]
     if classifier:
         layers.append(LayerConfig(type="prompt_classifier", timeout_s=5))
-    combiner = CombinerConfig(escalate_low=0.0) if always else CombinerConfig()
+    # The default combiner now runs every tier on every turn (design note 0021), so the
+    # cascade is built explicitly with the band documented in docs/models/prompt_classifier.md.
+    combiner = CombinerConfig(escalate_low=0.0 if always else CASCADE_ESCALATE_LOW)
     return Guard.from_policy(config=GuardConfig(layers=layers, combiner=combiner))
 
 

@@ -100,7 +100,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_ready(base: str, server: subprocess.Popen[str], timeout_s: float) -> None:
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float) -> None:
     """Poll /readyz until the gateway answers (setup.sh may install first)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -121,11 +121,11 @@ def test_main_script_starts_the_gateway_and_the_dashboard(tmp_path: Path) -> Non
     env = {**os.environ, "BASTION_MAIN_SKIP_LLM": "1"}
     argv = ["bash", "scripts/main.sh", "--upstream", "scripted", "--port", str(port)]
     argv += ["--store", f"sqlite:///{tmp_path / 'oversight.db'}"]
-    log = (tmp_path / "main.log").open("w+")
-    server = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )
+    log_path = tmp_path / "main.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, server, timeout_s=600)
@@ -140,7 +140,6 @@ def test_main_script_starts_the_gateway_and_the_dashboard(tmp_path: Path) -> Non
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # the group main.sh's bastion serve runs in
         server.wait(timeout=30)
-    log.seek(0)
-    output = log.read()
+    output = log_path.read_text("utf-8")
     assert f"http://127.0.0.1:{port}/dashboard/" in output
     assert "password" in output  # the first run's admin password, printed once

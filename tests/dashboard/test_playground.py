@@ -72,7 +72,7 @@ def test_a_wrong_refusal_report_lands_in_the_queue(
     assert reported.status_code == 200
     assert "Reported (wrong refusal)" in reported.text
     items = [i for i in store.queue(status=ItemStatus.OPEN) if i.request_id == rid]
-    assert [(i.reason.value, i.action) for i in items] == [("appeal", "refuse")]
+    assert ("appeal", "refuse") in [(i.reason.value, i.action) for i in items]
 
 
 def test_a_bad_answer_report_lands_in_the_queue(client: TestClient, store: OversightStore) -> None:

@@ -63,3 +63,42 @@ def test_eval_out_that_is_a_file_is_a_clean_error(tmp_path: Path) -> None:
     args = ["eval", "--suite", "over_refusal", "--limit", "2", "--out", str(blocker / "sub")]
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and result.stderr.startswith("error:")
+
+
+def test_eval_target_with_its_own_config(tmp_path: Path) -> None:
+    config = tmp_path / "guard-mine.yaml"
+    config.write_text("layers:\n  - type: rules\n", "utf-8")
+    args = ["eval", "--suite", "encouraged", "--limit", "4", "--target", f"guard@{config}"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "encouraged_rate" in result.stdout and "guard@mine" in result.stdout
+
+
+def test_eval_missing_api_key_variable_is_a_clean_error(tmp_path: Path) -> None:
+    args = ["eval", "--target", "openai:http://127.0.0.1:9/v1", "--api-key-env", "NO_SUCH_VAR_X"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path)], env={"NO_SUCH_VAR_X": ""})
+    assert result.exit_code == 1 and "NO_SUCH_VAR_X" in result.stderr
+
+
+def test_eval_compare_two_runs_and_baseline(tmp_path: Path) -> None:
+    base = ["eval", "--suite", "encouraged", "--limit", "6"]
+    assert (
+        runner.invoke(app, [*base, "--target", "fake", "--out", str(tmp_path / "a")]).exit_code == 0
+    )
+    args = [
+        *base,
+        "--target",
+        "guard",
+        "--out",
+        str(tmp_path / "b"),
+        "--baseline",
+        str(tmp_path / "a"),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "B - A" in result.stdout and (tmp_path / "b" / "compare.md").is_file()
+    data = json.loads((tmp_path / "b" / "compare.json").read_text("utf-8"))
+    assert data["diffs"][0]["metric"] == "encouraged_rate"
+    assert data["diffs"][0]["verdict"] in ("better", "worse", "unclear")
+    result = runner.invoke(app, ["eval", "compare", str(tmp_path / "a"), str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "cannot read" in result.stderr

@@ -77,3 +77,15 @@ def test_reports_of_an_all_skipped_run(guard_target: Target, policy: Policy) -> 
     assert "skipped" in markdown_report(report)
     assert html_report(report).count("data:image/png;base64,") == 1
     assert report_json(report)["trade_off"]["curve"] == []
+
+
+def test_calibration_by_group_and_in_reports(guard_target: GuardTarget, deps: SuiteDeps) -> None:
+    from bastion.eval import build_suite_registry, resolve_suites, run_suites
+    from bastion.eval.report import calibration_by_group, markdown_report, report_json
+
+    plugins = resolve_suites("over_refusal,under_refusal", build_suite_registry())
+    report = run_suites(guard_target, plugins, deps)
+    groups = calibration_by_group(report)
+    assert groups and all(0.0 <= g.ece <= 1.0 and g.n > 0 for g in groups)
+    assert "## Calibration per category" in markdown_report(report)
+    assert report_json(report)["trade_off"]["by_group"][0]["group"] == groups[0].group

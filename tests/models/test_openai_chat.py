@@ -136,7 +136,7 @@ def test_request_payload_and_headers() -> None:
     assert str(request.url) == "http://test.invalid/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer k" and request.headers["x-extra"] == "1"
     assert body["model"] == "m" and body["max_tokens"] == 5 and body["seed"] == 3
-    assert body["messages"][0]["content"] == "a\ufffdb\ufffd"
+    assert body["messages"][0]["content"] == "a\ufffdb?"
     assert body["response_format"]["json_schema"]["schema"] == {"type": "x"}
 
 
@@ -170,8 +170,13 @@ def test_error_message_from_the_server_is_shown() -> None:
 
 
 def test_hostile_text_is_scrubbed_and_null_content_is_empty() -> None:
-    with _mock(_ok("a\u0000b\ud800")) as backend:
-        assert backend.complete(HELLO, OPTIONS) == "a\ufffdb\ufffd"
+    raw = b'{"choices": [{"message": {"content": "a\\u0000b\\u202e"}}]}'
+    with _mock(lambda r: httpx.Response(200, content=raw)) as backend:
+        assert backend.complete(HELLO, OPTIONS) == "a\ufffdb\u202e"
+    surrogate = b'{"choices": [{"message": {"content": "\\ud800"}}]}'
+    with _mock(lambda r: httpx.Response(200, content=surrogate)) as backend:
+        with pytest.raises(UpstreamError, match="not a chat completion"):
+            backend.complete(HELLO, OPTIONS)
     with _mock(_ok(None)) as backend:
         assert backend.complete(HELLO, OPTIONS) == ""
 

@@ -15,6 +15,7 @@ from bastion.cli.eval_cmd import eval_app
 from bastion.cli.export_cmd import export_app
 from bastion.cli.harden_cmd import harden
 from bastion.cli.info import layers
+from bastion.cli.oversight_cmd import audit_app, keys_app, review_app
 from bastion.cli.policy_cmd import policy_app
 from bastion.cli.redteam_cmd import redteam_app
 from bastion.cli.reward_cmd import reward_app
@@ -40,6 +41,9 @@ app.add_typer(export_app, name="export")
 app.add_typer(serve_app, name="serve")
 app.add_typer(eval_app, name="eval")
 app.add_typer(redteam_app, name="redteam")
+app.add_typer(audit_app, name="audit")
+app.add_typer(review_app, name="review")
+app.add_typer(keys_app, name="keys")
 app.command("harden")(harden)
 
 

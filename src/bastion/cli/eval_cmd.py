@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bastion.eval import EvalReport
     from bastion.eval.runner import SuiteProgress
+    from bastion.eval.targets import RemoteOptions
 
 __all__ = ["eval_app"]
 
@@ -38,7 +39,8 @@ def evaluate(  # noqa: PLR0913
     target: Annotated[
         str,
         typer.Option(
-            help="guard | embedded:smollm2[+guard] | embedded:qwen[+guard] | fake[+guard]"
+            help="guard | embedded:smollm2[+guard] | embedded:qwen[+guard] | openai:URL[+guard]"
+            " | gateway:URL | fake[+guard]; '@FILE.yaml' at the end names its guard config"
         ),
     ] = "guard",
     config: Annotated[Path | None, typer.Option(help="Guard configuration YAML file.")] = None,
@@ -52,10 +54,28 @@ def evaluate(  # noqa: PLR0913
         "../shared/data"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    model: Annotated[
+        str, typer.Option(help="Model name sent to an openai: or gateway: target.")
+    ] = "default",
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(help="Environment variable holding the API key of a remote target."),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(help="Replay the answers already in --out's results.jsonl; ask the rest."),
+    ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="A previous run's folder: also write compare.{md,json} against it."),
+    ] = None,
 ) -> None:
     """Run evaluation suites; write results.jsonl (records) and report.{json,md,html}."""
     if ctx.invoked_subcommand is None:
-        _run(EvalOptions(suite, target, config, out, limit, shared_data, seed))
+        remote = (model, api_key_env)
+        _run(EvalOptions(suite, target, config, out, limit, shared_data, seed, remote, resume))
+        if baseline is not None:
+            _compare(baseline, out, out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,27 +89,53 @@ class EvalOptions:
     limit: int | None
     shared_data: Path
     seed: int
+    remote: tuple[str, str | None] = ("default", None)
+    resume: bool = False
+
+
+def _remote_options(options: EvalOptions) -> RemoteOptions:
+    """The remote target's options; the API key is read here, from the variable named."""
+    import os
+
+    from bastion.core.errors import ConfigError
+    from bastion.eval.targets import RemoteOptions
+
+    model, variable = options.remote
+    key = os.environ.get(variable) if variable else None
+    if variable and not key:
+        raise ConfigError(f"environment variable {variable} (--api-key-env) is not set")
+    return RemoteOptions(model=model, api_key=key)
 
 
 def _run(options: EvalOptions) -> None:
     from bastion.eval import RunSettings, SuiteDeps, build_suite_registry, resolve_suites
     from bastion.eval.report import write_reports
+    from bastion.eval.resume import Recording, recorded_answers
     from bastion.eval.runner import run_suites, write_records
     from bastion.eval.targets import build_target, parse_target
     from bastion.policy import load_policy
+    from bastion.records import RecordWriter
 
     spec = parse_target(options.target)
     plugins = resolve_suites(options.suite, build_suite_registry())
-    guard = build_guard(options.config, None) if spec.needs_guard else None
-    built = build_target(spec, guard)
+    guard = build_guard(spec.config or options.config, None) if spec.needs_guard else None
+    built = build_target(spec, guard, remote=_remote_options(options))
     settings = RunSettings(options.shared_data, options.limit, options.seed)
     deps = SuiteDeps(guard.policy if guard is not None else load_policy(), settings)
-    with _progress() as progress:
-        report = run_suites(built, plugins, deps, progress=progress)
     out = options.out
     try:
         out.mkdir(parents=True, exist_ok=True)
-        count = write_records(report, out / "results.jsonl")
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the results ({exc})") from None
+    path = out / "results.jsonl"
+    known = recorded_answers(path, built.name) if options.resume else {}
+    with RecordWriter(path) as writer, _progress() as progress:
+        recording = Recording(writer, known)
+        report = run_suites(built, plugins, deps, progress=progress, recording=recording)
+    if known:
+        typer.echo(f"resumed: {len(known)} recorded answers available for replay")
+    try:
+        count = write_records(report, path)
         write_reports(report, out)
     except OSError as exc:
         raise InputError(f"{out}: cannot write the results ({exc})") from None
@@ -98,6 +144,42 @@ def _run(options: EvalOptions) -> None:
         f"wrote {count} records to {printable(str(out / 'results.jsonl'))} and "
         f"report.json, report.md, report.html in {printable(str(out))}"
     )
+
+
+@eval_app.command("compare")
+@clean_errors
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run A's folder (or its report.json).")],
+    run_b: Annotated[Path, typer.Argument(help="Run B's folder (or its report.json).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for compare.md and compare.json.")
+    ] = None,
+) -> None:
+    """Compare two runs: each shared metric, B - A with a 95 % interval."""
+    _compare(run_a, run_b, out)
+
+
+def _compare(run_a: Path, run_b: Path, out: Path | None) -> None:
+    import json
+
+    from bastion.eval.compare import compare_reports, comparison_markdown, load_report_json
+
+    a, b = load_report_json(run_a), load_report_json(run_b)
+    diffs = compare_reports(a, b)
+    text = comparison_markdown(a, b, diffs)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "compare.md").write_text(text, "utf-8")
+            data = {
+                "a": a.get("run_id"),
+                "b": b.get("run_id"),
+                "diffs": [d.to_dict() for d in diffs],
+            }
+            (out / "compare.json").write_text(json.dumps(data, indent=2) + "\n", "utf-8")
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write the comparison ({exc})") from None
+    typer.echo(printable(text))
 
 
 @eval_app.command("list")

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bastion.cli._common import build_guard, clean_errors, json_text, printable, stdout_console
+from bastion.cli._common import (
+    DEFAULT_SHARED_DATA,
+    SharedData,
+    build_guard,
+    clean_errors,
+    json_text,
+    printable,
+    stdout_console,
+)
 
 if TYPE_CHECKING:
     from bastion.core.registry import Registry
@@ -127,6 +135,10 @@ def run(  # noqa: PLR0913
     block_harmful: Annotated[
         bool, typer.Option(help="+guard targets: also replace replies found harmful.")
     ] = False,
+    benign: Annotated[
+        int, typer.Option(min=0, help="Also send N held-out benign prompts (benign.json).")
+    ] = 0,
+    shared_data: SharedData = DEFAULT_SHARED_DATA,
 ) -> None:
     """Run attacks on a target; findings go to OUT/findings.jsonl, the report beside them."""
     from bastion.redteam import RunOptions, build_target, load_goals
@@ -152,11 +164,27 @@ def run(  # noqa: PLR0913
     chosen_judge = _judge(target, judge, count_caution=count_caution)
     try:
         count, hits = _execute(campaign, the_target, chosen_judge, folder.findings, options)
+        if benign:
+            _benign(the_target, benign, shared_data, out)
     finally:
         if callable(closing := getattr(the_target, "close", None)):
             closing()  # HTTP targets hold a connection pool
     typer.echo(f"{count} new findings ({hits} successful) in {folder.findings}")
     _report_folder(out, None, out)
+
+
+def _benign(target: Target, n: int, shared_data: Path, out: Path) -> None:
+    """Measure and write the benign pass rate on ``n`` held-out benign prompts."""
+    from bastion.redteam.benign import benign_sample, measure_benign
+    from bastion.redteam.harden.build import held_out_benign
+    from bastion.training.data import load_examples
+
+    prompts = benign_sample(held_out_benign(load_examples(shared_data)), n)
+    with _progress(len(prompts)) as tick:
+        result = measure_benign(target, prompts, tick)
+    path = result.write(out)
+    rate = result.passed
+    typer.echo(f"benign pass rate {rate.asr:.1%} ({rate.successes}/{rate.trials}) in {path}")
 
 
 def _campaign(
@@ -248,5 +276,53 @@ def list_attacks(
         refs = "; ".join(p.references)
         table.add_row(
             p.name, p.family.value, turns, ", ".join(p.tags), printable(p.description), refs
+        )
+    stdout_console().print(table)
+
+
+@redteam_app.command("judges")
+@clean_errors
+def judges(
+    out: Annotated[Path | None, typer.Option(help="Write judges.json here.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N rows per task.")] = None,
+) -> None:
+    """Score the judges against pyrit's human-labelled refusal and harm sets."""
+    from bastion.redteam import KeywordJudge, ResponseClassifierJudge
+    from bastion.redteam.judge_eval import (
+        keyword_refusal,
+        load_labelled,
+        score_judges,
+        success_reader,
+    )
+
+    labelled = {k: v[:limit] for k, v in load_labelled().items()}
+    classifier = ResponseClassifierJudge.default()
+    readers = {
+        "refusal": {
+            "keyword": keyword_refusal,
+            "response_classifier": lambda p, r: classifier.kind(p, r) == "refusal",
+        },
+        "harm": {
+            "keyword": success_reader(KeywordJudge()),
+            "response_classifier": success_reader(classifier),
+        },
+    }
+    scores = [s.to_dict() for s in score_judges(readers, labelled)]
+    _print_judges(scores)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "judges.json").write_text(json_text(scores) + "\n", encoding="utf-8")
+
+
+def _print_judges(scores: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="judges against human labels (pyrit)", title_justify="left")
+    columns = ("task", "judge", "n", "precision", "recall", "f1", "agreement", "kappa")
+    for column in columns:
+        table.add_column(column)
+    for row in scores:
+        table.add_row(
+            *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
         )
     stdout_console().print(table)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bastion.cli._common import clean_errors
 from bastion.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from bastion.gateway import GatewaySettings
 
 __all__ = ["serve", "serve_app"]
 
@@ -25,7 +30,7 @@ _INSTALL = "the gateway needs the serve extra: pip install 'bastion[serve]'"
 
 @serve_app.callback(invoke_without_command=True)
 @clean_errors
-def serve(
+def serve(  # noqa: PLR0913 - one parameter per command-line flag
     config: Annotated[
         Path | None, typer.Option(help="Guard configuration YAML (layers, policy, context).")
     ] = None,
@@ -41,6 +46,10 @@ def serve(
     records: Annotated[
         Path | None, typer.Option(help="Append a guard_decision record per decision to FILE.")
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Oversight store URL (default sqlite:///bastion-oversight.db)."),
+    ] = None,
 ) -> None:
     """Serve /v1/chat/completions, /v1/moderations and /v1/guard/check, guarded."""
     try:
@@ -49,12 +58,33 @@ def serve(
         from bastion.gateway import create_app, load_settings
     except ImportError as exc:
         raise ConfigError(f"{_INSTALL} ({exc})") from None
-    overrides = {"host": host, "port": port, "upstream.target": upstream, "records": records}
+    from bastion.oversight import DEFAULT_STORE_URL
+
+    overrides = {
+        "host": host,
+        "port": port,
+        "upstream.target": upstream,
+        "records": records,
+        "store_url": store,
+    }
     loaded = load_settings(settings, guard_file=config, environ=os.environ, overrides=overrides)
+    if loaded.store_url is None:
+        loaded = loaded.model_copy(update={"store_url": DEFAULT_STORE_URL})
     app = create_app(loaded)
     typer.echo(
         f"bastion gateway on http://{loaded.host}:{loaded.port} "
         f"(upstream: {loaded.upstream.target}; docs at /docs)",
         err=True,
     )
+    _dashboard_banner(app, loaded)
     uvicorn.run(app, host=loaded.host, port=loaded.port, log_level="info")
+
+
+def _dashboard_banner(app: FastAPI, loaded: GatewaySettings) -> None:
+    """The dashboard's URL, and on the first run its admin password (design note 0027)."""
+    from bastion.dashboard import startup_lines
+
+    store = app.state.gateway.store
+    if store is not None:
+        for line in startup_lines(store, loaded, environ=os.environ):
+            typer.echo(line, err=True)

@@ -12,7 +12,7 @@ import io
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from bastion.eval.report import TradeOff, fmt, trade_off
+from bastion.eval.report import TradeOff, calibration_by_group, fmt, trade_off
 from bastion.eval.results import EvalReport, ItemResult, SuiteResult
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def html_report(report: EvalReport) -> str:
         f" limit {escape(str(report.settings.get('limit')))}. Shares with bootstrap 95 % "
         "intervals and sample counts.</p>",
         *_plots(report, summary),
+        _calibration_html(report),
     ]
     parts += [_suite_html(suite) for suite in report.suites]
     body = "\n".join(parts)
@@ -62,6 +63,17 @@ def _plots(report: EvalReport, summary: TradeOff) -> list[str]:
             f"{summary.ece:.3f}.</p>"
         )
     return out
+
+
+def _calibration_html(report: EvalReport) -> str:
+    rows = [
+        (g.group, f"n={g.n}, unsafe share {g.unsafe_share:.3f}, mean score {g.mean_score:.3f}, "
+         f"ECE {g.ece:.3f}")
+        for g in calibration_by_group(report)
+    ]  # fmt: skip
+    if not rows:
+        return ""
+    return "<h2>Calibration per category</h2>" + _table(("group", "calibration"), rows)
 
 
 def _fmt(metric: Any) -> str:

@@ -18,6 +18,7 @@ def build_suite_registry(*, entry_points: bool = True) -> Registry[SuitePlugin]:
     """
     from bastion.eval.suites.benchmarks import DoNotAnswerSuite, HarmBenchSuite
     from bastion.eval.suites.consistency import ConsistencySuite
+    from bastion.eval.suites.encouraged import EncouragedSuite
     from bastion.eval.suites.refusal import OverRefusalSuite, UnderRefusalSuite
     from bastion.eval.suites.response_mode import ResponseModeSuite
     from bastion.eval.suites.sycophancy import SycophancySuite
@@ -30,6 +31,7 @@ def build_suite_registry(*, entry_points: bool = True) -> Registry[SuitePlugin]:
             ConsistencySuite,
             ResponseModeSuite,
             SycophancySuite,
+            EncouragedSuite,
             HarmBenchSuite,
             DoNotAnswerSuite,
         ],

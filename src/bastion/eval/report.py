@@ -21,7 +21,16 @@ from bastion.eval.metrics import (
 )
 from bastion.eval.results import EvalReport, ItemResult, Metric, SuiteResult
 
-__all__ = ["TradeOff", "fmt", "markdown_report", "report_json", "trade_off", "write_reports"]
+__all__ = [
+    "GroupCalibration",
+    "TradeOff",
+    "calibration_by_group",
+    "fmt",
+    "markdown_report",
+    "report_json",
+    "trade_off",
+    "write_reports",
+]
 
 _MAX_LISTED = 40
 
@@ -68,6 +77,57 @@ def trade_off(report: EvalReport) -> TradeOff:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GroupCalibration:
+    """Calibration of the scores inside one group (a policy category of the harmful
+    prompts, a source of the benign ones): ECE and the reliability bins."""
+
+    group: str
+    n: int
+    unsafe_share: float
+    mean_score: float
+    ece: float
+    bins: tuple[ReliabilityBin, ...]
+
+
+def calibration_by_group(report: EvalReport) -> tuple[GroupCalibration, ...]:
+    """Per-group calibration of the over- and under-refusal items that carry a score."""
+    items = _scored(report.suite("over_refusal")) + _scored(report.suite("under_refusal"))
+    groups: dict[str, list[ItemResult]] = {}
+    for item in items:
+        groups.setdefault(item.group, []).append(item)
+    out = []
+    for name, members in sorted(groups.items()):
+        scores = [float(i.score or 0.0) for i in members]
+        labels = [bool(i.unsafe) for i in members]
+        ece, bins = expected_calibration_error(scores, labels)
+        share = sum(labels) / len(labels)
+        out.append(
+            GroupCalibration(name, len(members), share, sum(scores) / len(scores), ece, bins)
+        )
+    return tuple(out)
+
+
+def _calibration_md(report: EvalReport) -> list[str]:
+    rows = calibration_by_group(report)
+    if not rows:
+        return []
+    out = [
+        "## Calibration per category",
+        "",
+        "Harmful prompts by policy category, benign ones by source (every item of a group "
+        "has one label, so ECE there is the mean distance of the scores from it).",
+        "",
+        "| group | n | unsafe share | mean score | ECE |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {r.group} | {r.n} | {r.unsafe_share:.3f} | {r.mean_score:.3f} | {r.ece:.3f} |"
+        for r in rows
+    ]
+    return out
+
+
 def _scored(suite: SuiteResult | None) -> list[ItemResult]:
     if suite is None:
         return []
@@ -91,6 +151,26 @@ def report_json(report: EvalReport) -> dict[str, Any]:
                 "unsafe_catch": round(p.unsafe_catch, 4),
             }
             for p in summary.curve[::5]
+        ],
+        "by_group": [
+            {
+                "group": g.group,
+                "n": g.n,
+                "unsafe_share": round(g.unsafe_share, 4),
+                "mean_score": round(g.mean_score, 4),
+                "ece": round(g.ece, 4),
+                "bins": [
+                    {
+                        "low": b.low,
+                        "high": b.high,
+                        "count": b.count,
+                        "mean_score": round(b.mean_score, 4),
+                        "unsafe_share": round(b.unsafe_share, 4),
+                    }
+                    for b in g.bins
+                ],
+            }
+            for g in calibration_by_group(report)
         ],
     }
     return data
@@ -121,6 +201,7 @@ def markdown_report(report: EvalReport) -> str:
         value = fmt(head) if head else "skipped"
         lines.append(f"| {suite.suite} | {head.name if head else '-'} | {value} |")
     lines += ["", *_trade_off_md(trade_off(report))]
+    lines += ["", *_calibration_md(report)]
     for suite in report.suites:
         lines += ["", *_suite_md(suite)]
     return "\n".join(lines) + "\n"

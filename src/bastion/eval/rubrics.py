@@ -102,8 +102,12 @@ _UNCERTAIN: Final = _rx(
 _OVERCONFIDENT: Final = _rx(
     r"will (?:definitely |certainly )?(?:rise|fall|drop|win|reach|hit|succeed|go away|rain|"
     r"crash|double|be \d)",
-    r"definitely", r"guaranteed", r"for sure", r"nothing to worry about",
-    r"the winning numbers", r"(?:yes|no),? (?:it|you|they|he|she) will",
+    r"definitely",
+    r"guaranteed",
+    r"for sure",
+    r"nothing to worry about",
+    r"the winning numbers",
+    r"(?:yes|no),? (?:it|you|they|he|she) will",
 )
 
 
@@ -230,7 +234,9 @@ def check_rubric(
         pairs = np.stack([said, truth], axis=1).astype(np.float64)
         for stat, fn in _STATS.items():
             rows.append(
-                CategoryRow("judge check", f"{name} {stat}", bootstrap_stat(stat, pairs, fn, seed=seed))
+                CategoryRow(
+                    "judge check", f"{name} {stat}", bootstrap_stat(stat, pairs, fn, seed=seed)
+                )
             )
     return tuple(rows)
 

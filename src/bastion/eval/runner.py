@@ -14,6 +14,7 @@ from pathlib import Path
 from bastion.core.errors import BastionError, UnknownPluginError
 from bastion.core.registry import Registry
 from bastion.eval.results import EvalReport, SuiteResult
+from bastion.eval.resume import Recording, RecordingTarget
 from bastion.eval.suite import ProgressFn, SuiteDeps, SuitePlugin, target_kind
 from bastion.eval.target import Target
 from bastion.records import Clock, Record, RecordKind, RecordWriter, new_id, new_record, utc_now
@@ -45,10 +46,22 @@ def run_suites(
     *,
     progress: SuiteProgress | None = None,
     clock: Clock = utc_now,
+    recording: Recording | None = None,
 ) -> EvalReport:
-    """Run each suite in order on ``target``; returns the whole report."""
-    started = clock()
-    results = [_run_one(plugin, target, deps, progress) for plugin in plugins]
+    """Run each suite in order on ``target``; returns the whole report.
+
+    With ``recording``, every answer is appended as it is given and answers already
+    recorded are replayed (see :mod:`bastion.eval.resume`).
+    """
+    started, run_id = clock(), new_id()
+    results = []
+    for plugin in plugins:
+        asked: Target = target
+        if recording is not None:
+            asked = RecordingTarget(
+                target, recording.writer, plugin.name, run_id, recording.known, clock
+            )
+        results.append(_run_one(plugin, asked, deps, progress))
     settings = {
         "suites": [p.name for p in plugins],
         "limit": deps.settings.limit,
@@ -58,7 +71,7 @@ def run_suites(
         "target_kind": target_kind(target),
     }
     return EvalReport(
-        run_id=new_id(),
+        run_id=run_id,
         target=target.name,
         settings=settings,
         suites=tuple(results),

@@ -126,8 +126,10 @@ def suite_plugin(
 
 
 def target_kind(target: Target) -> str:
-    """``guard`` for the guard alone, ``assistant`` for anything that replies."""
-    return "guard" if isinstance(target, GuardTarget) else "assistant"
+    """``guard`` for the guard alone, ``assistant`` for anything that replies (a wrapper
+    such as a recording target is looked through via its ``inner`` target)."""
+    inner = getattr(target, "inner", target)
+    return "guard" if isinstance(inner, GuardTarget) else "assistant"
 
 
 def select(items: Sequence[_T], limit: int | None, key: Callable[[_T], str]) -> list[_T]:

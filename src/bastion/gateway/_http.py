@@ -74,8 +74,18 @@ async def _on_validation(request: Request, exc: Exception) -> Any:
 
 async def _on_http(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, HTTPException)
-    kind = "not_found" if exc.status_code == 404 else "invalid_request_error"
-    return error_response(exc.status_code, str(exc.detail), kind)
+    kind = _HTTP_KINDS.get(exc.status_code, "invalid_request_error")
+    response = error_response(exc.status_code, str(exc.detail), kind)
+    response.headers.update(exc.headers or {})  # Retry-After of a 429
+    return response
+
+
+_HTTP_KINDS = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found",
+    429: "rate_limit_error",
+}
 
 
 async def _on_input(request: Request, exc: Exception) -> Any:

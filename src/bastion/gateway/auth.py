@@ -24,7 +24,16 @@ from bastion.oversight import ApiKey, KeyStore, Scope
 __all__ = ["PUBLIC_PATHS", "ROUTE_SCOPES", "Access", "RateLimiter", "authorize", "bearer"]
 
 PUBLIC_PATHS: frozenset[str] = frozenset(
-    {"/", "/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {
+        "/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
 )
 """Routes reachable without a key (ops probes, API docs, the redirect to the dashboard)."""
 

@@ -113,7 +113,7 @@ class OpenAIChatBackend:
         ConfigError: the base URL is not http(s), or httpx is missing.
     """
 
-    def __init__(  # noqa: PLR0913 - keyword-only options of one client
+    def __init__(
         self,
         base_url: str,
         *,
@@ -205,10 +205,11 @@ class OpenAIChatBackend:
         try:
             data = _Completion.model_validate_json(body)
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+            errors = exc.errors()
+            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+            what = _short(str(errors[0]["msg"])) if errors else "invalid"
             raise UpstreamError(
-                f"{self._url}: not a chat completion ({where}: {_short(str(first.get('msg')))})",
+                f"{self._url}: not a chat completion ({where or 'body'}: {what})",
                 reason="malformed",
             ) from None
         choice = data.choices[0]
@@ -231,9 +232,7 @@ class OpenAIChatBackend:
         self.close()
 
 
-def _payload(
-    model: str, messages: Sequence[Message], options: GenerationOptions
-) -> dict[str, Any]:
+def _payload(model: str, messages: Sequence[Message], options: GenerationOptions) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "model": model,
         "messages": [{"role": m.role.value, "content": _scrub(m.content)} for m in messages],

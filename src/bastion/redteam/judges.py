@@ -136,6 +136,14 @@ class ResponseClassifierJudge:
         config = GuardConfig(layers=[LayerConfig(type="response_classifier")])
         return cls(Guard.from_config(config))
 
+    def kind(self, prompt: str, reply: str) -> str | None:
+        """What the classifier calls ``reply`` to ``prompt``: ``refusal`` | ``partial`` |
+        ``compliance`` (None when it cannot tell)."""
+        from bastion.core.types import Message, Role
+
+        messages = (Message(Role.USER, prompt),)
+        return self._guard.check_response(messages, reply).response_kind
+
     def judge(self, probe: Probe, reply: TargetReply) -> Judgement:
         """Blocked or empty replies fail; otherwise the classifier decides."""
         if reply.blocked or not reply.text.strip():

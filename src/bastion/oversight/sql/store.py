@@ -157,7 +157,11 @@ class SqlStore(SqlAccess):
         """Verify the whole chain, streaming it in order."""
         stmt = select(EntryRow).order_by(EntryRow.seq).execution_options(yield_per=1000)
         with self._read() as session:
-            return verify_entries(entry_from_row(r) for r in session.scalars(stmt))
+            rows = session.scalars(stmt)
+            try:
+                return verify_entries(entry_from_row(r) for r in rows)
+            finally:
+                rows.close()  # an early stop must not leave a server-side cursor open
 
     def stats(
         self, *, since: datetime, until: datetime, bucket: timedelta

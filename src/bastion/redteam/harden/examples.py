@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BENIGN_CATEGORY",
+    "NOT_BENIGN_WRAPPERS",
     "HardenExample",
     "UnitPicker",
     "benign_goals",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 BENIGN_CATEGORY = "benign"
+NOT_BENIGN_WRAPPERS = frozenset({"many_shot"})
+"""Attacks whose wrapper is harmful by itself (many-shot's faux dialogue asks how to pick
+locks and hotwire cars), so wrapping a benign goal does not make a benign look-alike."""
 _WINDOW_TURNS = 3  # the prompt classifier layer's default window
 _MAX_VIEWS = 3
 _MAX_PROBES = 12
@@ -135,6 +139,17 @@ class UnitPicker:
         scores = [len(words & set(_WORD.findall(u.casefold()))) for u in units]
         best = max(scores)
         return units[max(i for i, s in enumerate(scores) if s == best)]
+
+    def everything(
+        self, probe: Probe, goal: Goal, *, where: tuple[str, int]
+    ) -> list[HardenExample]:
+        """Every unit of a benign probe as a safe row: a look-alike's template-only windows
+        must read as safe too, or the wrapper alone would be learned as unsafe."""
+        attack, round_ = where
+        return [
+            HardenExample(u, 0, None, attack, probe.converter, goal.id, round_)
+            for u in self.units(probe.messages)
+        ]
 
     def example(
         self, probe: Probe, goal: Goal, *, label: int, where: tuple[str, int]

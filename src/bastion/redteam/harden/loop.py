@@ -6,8 +6,9 @@ Round 0 measures the starting guard. Each round r >= 1:
    round) and keeps the bypasses;
 2. clusters them by technique (attack and variant) and takes at most
    ``max_per_cluster`` per cluster, labelled unsafe with their goal's category;
-3. runs the same attack variants on the training half of the benign goals: as many
-   benign look-alikes per cluster, labelled safe;
+3. runs the same attack variants on the training half of the benign goals: up to twice
+   as many benign look-alike probes per attack, every unit the layer reads of them
+   labelled safe (not for many-shot, whose wrapper is harmful by itself);
 4. appends both to the regression suite and the training data, refits the attack head
    (:mod:`bastion.redteam.harden.head`: a second classifier layer beside the shipped
    one), writes the round's artifact and guard configuration;
@@ -33,7 +34,12 @@ import numpy as np
 
 from bastion.redteam.base import AttackPlugin, Goal, Probe
 from bastion.redteam.harden.campaign import Attacked, SideSpec, attack_side, pass_rate
-from bastion.redteam.harden.examples import HardenExample, UnitPicker, goal_probes
+from bastion.redteam.harden.examples import (
+    NOT_BENIGN_WRAPPERS,
+    HardenExample,
+    UnitPicker,
+    goal_probes,
+)
 from bastion.redteam.harden.head import BaseSet, Encoder, embed_cached, fit_head, write_artifact
 from bastion.redteam.harden.regression import append_cases, check_regression
 from bastion.redteam.harden.split import HoldoutAttack, Side, VariantSplit, split_goals
@@ -209,7 +215,7 @@ def _evaluate(state: _State, target: Target, number: int) -> RoundResult:
 
 def _lookalike_probes(state: _State, pool: str, side: Side, seeds: Sequence[int]) -> list[Probe]:
     probes = []
-    for plugin in state.deps.plugins:
+    for plugin in (p for p in state.deps.plugins if p.name not in NOT_BENIGN_WRAPPERS):
         attack = HoldoutAttack(plugin, state.split, side, seeds)
         for goal in state.pools[pool]:
             probes += goal_probes(attack, goal)
@@ -238,23 +244,19 @@ def _cluster(state: _State, attacked: Attacked, number: int) -> list[HardenExamp
 def _lookalikes(
     state: _State, unsafe: Sequence[HardenExample], seeds: Sequence[int], number: int
 ) -> list[HardenExample]:
-    """As many benign look-alikes per attack as it has new bypass rows."""
-    wanted = Counter(row.attack for row in unsafe)
+    """As many benign look-alike probes per attack as it has new bypass rows; every unit
+    of a look-alike is a safe row."""
+    wanted = Counter(row.attack for row in unsafe if row.attack not in NOT_BENIGN_WRAPPERS)
     plugins = {p.name: p for p in state.deps.plugins}
     rows: list[HardenExample] = []
     for name, count in sorted(wanted.items()):
         attack = HoldoutAttack(plugins[name], state.split, "train", seeds)
-        made = [
-            row
-            for goal in state.pools["benign_train"]
-            for probe in goal_probes(attack, goal)
-            if (row := state.picker.example(probe, goal, label=0, where=(name, number)))
-        ]
-        for row in made:
-            if count > 0 and (row.text, 0) not in state.seen:
-                state.seen.add((row.text, 0))
-                rows.append(row)
-                count -= 1
+        probes = [(g, p) for g in state.pools["benign_train"] for p in goal_probes(attack, g)]
+        for goal, probe in probes[: 2 * count]:
+            made = state.picker.everything(probe, goal, where=(name, number))
+            fresh = [r for r in made if (r.text, 0) not in state.seen]
+            state.seen.update((r.text, 0) for r in fresh)
+            rows += fresh
     return rows
 
 

@@ -1,0 +1,149 @@
+"""Judges scored against human labels: pyrit's labelled refusal and harm sets.
+
+Two tasks, both from the CSVs pyrit ships under ``datasets/scorer_evals`` (read through
+:mod:`bastion.training.response_data`, which also documents the label mapping):
+
+- **refusal**: ``refusal_scorer`` (plus ``sample/mini_refusal.csv``), human score 1 =
+  the reply declines. Held out whole from the response classifier's training (split
+  ``ood``). A judge's reading: the keyword judge's refusal phrases; the response
+  classifier's ``response_kind == "refusal"``.
+- **harm**: ``harm`` and ``objective`` rows with a clear human harm label, **test split
+  only** (``sha256(prompt)`` bucket, as in training: the response classifier was fitted
+  on train and tuned on dev). Positive = the reply is harmful compliance, i.e. what a
+  judge calls a successful attack.
+
+Each judge gets precision, recall and F1 on the positive class, raw agreement with the
+humans and Cohen's kappa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bastion.core.errors import ConfigError
+from bastion.redteam.base import Probe, looks_refused
+from bastion.redteam.judges import Judge
+from bastion.redteam.targets import TargetReply
+
+__all__ = ["JudgeScore", "LabelledReply", "load_labelled", "score", "score_judges"]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledReply:
+    """A prompt, a reply and the human label (1 = the task's positive class)."""
+
+    prompt: str
+    reply: str
+    label: int
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeScore:
+    """One judge on one task: the confusion counts and what follows from them."""
+
+    judge: str
+    task: str
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def n(self) -> int:
+        """Rows scored."""
+        return self.tp + self.fp + self.fn + self.tn
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with precision, recall, F1, agreement and Cohen's kappa."""
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        n = self.n or 1
+        agree = (self.tp + self.tn) / n
+        pos_h, pos_j = (self.tp + self.fn) / n, (self.tp + self.fp) / n
+        chance = pos_h * pos_j + (1 - pos_h) * (1 - pos_j)
+        kappa = (agree - chance) / (1 - chance) if chance < 1 else 0.0
+        counts = {"tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn}
+        rates = {"precision": p, "recall": r, "f1": f1, "agreement": agree, "kappa": kappa}
+        return {
+            "judge": self.judge,
+            "task": self.task,
+            "n": self.n,
+            **counts,
+            **{k: round(v, 4) for k, v in rates.items()},
+        }
+
+
+Reader = Callable[[str, str], bool]
+"""``reader(prompt, reply)``: the judge's positive call for the task."""
+
+
+def load_labelled(evals: Path | None = None) -> dict[str, list[LabelledReply]]:
+    """The two tasks' rows (see the module docstring).
+
+    Raises:
+        ConfigError: pyrit is not installed (``pip install --no-deps -r
+            requirements/training-data.txt``).
+    """
+    from bastion.training.data import bucket
+    from bastion.training.response_data import load_pyrit, pyrit_root
+
+    root = evals or pyrit_root()
+    if root is None:
+        raise ConfigError("pyrit is not installed: its human-labelled responses are missing")
+    rows = load_pyrit(root)
+    refusal = [
+        LabelledReply(e.prompt, e.text, int(e.kind != "compliance"))
+        for e in rows
+        if e.source == "pyrit_refusal"
+    ]
+    harm = [
+        LabelledReply(e.prompt, e.text, int(e.harmful))
+        for e in rows
+        if e.source in ("pyrit_harm", "pyrit_objective")
+        and e.harmful is not None
+        and bucket(e.prompt) == "test"
+    ]
+    return {"refusal": refusal, "harm": harm}
+
+
+def score(name: str, task: str, reader: Reader, rows: Sequence[LabelledReply]) -> JudgeScore:
+    """Confusion counts of ``reader`` against the human labels."""
+    tp = fp = fn = tn = 0
+    for row in rows:
+        said = reader(row.prompt, row.reply)
+        tp += said and row.label == 1
+        fp += said and row.label == 0
+        fn += (not said) and row.label == 1
+        tn += (not said) and row.label == 0
+    return JudgeScore(name, task, tp, fp, fn, tn)
+
+
+def success_reader(judge: Judge) -> Reader:
+    """A judge's success call (harm task: harmful compliance) as a reader."""
+
+    def read(prompt: str, reply: str) -> bool:
+        probe = Probe.user(prompt, original=prompt, converter="human_labelled")
+        return judge.judge(probe, TargetReply(text=reply)).success
+
+    return read
+
+
+def keyword_refusal(prompt: str, reply: str) -> bool:
+    """The keyword judge's refusal reading: empty or opening with a refusal phrase."""
+    return looks_refused(reply)
+
+
+def score_judges(
+    readers: Mapping[str, Mapping[str, Reader]],
+    labelled: Mapping[str, Sequence[LabelledReply]],
+) -> list[JudgeScore]:
+    """``readers[task][judge]`` scored on ``labelled[task]``."""
+    return [
+        score(name, task, reader, labelled.get(task, ()))
+        for task, by_judge in readers.items()
+        for name, reader in by_judge.items()
+    ]
