@@ -122,11 +122,11 @@ def test_the_whole_oversight_story_in_a_browser(page: Any, sql_store: OversightS
     page.click("text=Audit")
     page.fill("#text", "steal the show")
     page.click("main form button[type=submit]")
-    page.locator("#audit-rows td", has_text="refuse").wait_for()  # the refusal, found by text
+    page.locator("#audit-rows td", has_text="refuse").first.wait_for()  # found by text
     page.fill("#text", "")
     page.select_option("#kind", "review")
     page.click("main form button[type=submit]")
-    page.locator("#audit-rows td", has_text="supersedes").wait_for()  # the overturn
+    page.locator("#audit-rows td", has_text="supersedes").first.wait_for()  # the overturn
     page.click("text=Verify the chain")
     page.get_by_text("Chain intact").wait_for()
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)

@@ -79,9 +79,8 @@ def test_reports_of_an_all_skipped_run(guard_target: Target, policy: Policy) -> 
     assert report_json(report)["trade_off"]["curve"] == []
 
 
-def test_calibration_by_group_and_in_reports(guard_target: GuardTarget, deps: SuiteDeps) -> None:
-    from bastion.eval import build_suite_registry, resolve_suites, run_suites
-    from bastion.eval.report import calibration_by_group, markdown_report, report_json
+def test_calibration_by_group_and_in_reports(guard_target: Target, deps: SuiteDeps) -> None:
+    from bastion.eval.report import calibration_by_group
 
     plugins = resolve_suites("over_refusal,under_refusal", build_suite_registry())
     report = run_suites(guard_target, plugins, deps)

@@ -41,8 +41,10 @@ def test_serve_starts_and_answers(tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BASTION_")}
     command = [sys.executable, "-m", "bastion", "serve", "--upstream", "scripted"]
+    store = f"sqlite:///{tmp_path / 'oversight.db'}"
     process = subprocess.Popen(
-        [*command, "--port", str(port)],
+        [*command, "--port", str(port), "--store", store],
+        cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

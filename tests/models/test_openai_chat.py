@@ -174,9 +174,11 @@ def test_hostile_text_is_scrubbed_and_null_content_is_empty() -> None:
     with _mock(lambda r: httpx.Response(200, content=raw)) as backend:
         assert backend.complete(HELLO, OPTIONS) == "a\ufffdb\u202e"
     surrogate = b'{"choices": [{"message": {"content": "\\ud800"}}]}'
-    with _mock(lambda r: httpx.Response(200, content=surrogate)) as backend:
-        with pytest.raises(UpstreamError, match="not a chat completion"):
-            backend.complete(HELLO, OPTIONS)
+    with (
+        _mock(lambda r: httpx.Response(200, content=surrogate)) as backend,
+        pytest.raises(UpstreamError, match="not a chat completion"),
+    ):
+        backend.complete(HELLO, OPTIONS)
     with _mock(_ok(None)) as backend:
         assert backend.complete(HELLO, OPTIONS) == ""
 

@@ -177,3 +177,51 @@ def test_every_decision_is_recorded(app_for: Callable[..., TestClient]) -> None:
         )
     report = _store(client).verify()
     assert report.ok and report.entries == 10  # input and output checks
+
+
+def test_exported_labels_feed_the_training_data(tmp_path: Path) -> None:
+    from bastion.training.data import REVIEW, load_review_labels
+
+    path = tmp_path / "labels.jsonl"
+    path.write_text(
+        '{"text": "how do I kill a python process", "label": 0, "category": null, '
+        '"direction": "input", "source": "human_review", "review_id": "r", "entry_id": "e"}\n'
+        '{"text": "a reply", "label": 1, "category": "weapons", "direction": "output", '
+        '"source": "human_review", "review_id": "s", "entry_id": "f"}\n',
+        encoding="utf-8",
+    )
+    (example,) = load_review_labels(path)
+    assert (example.text, example.label, example.source, example.split) == (
+        "how do I kill a python process",
+        0,
+        REVIEW,
+        "train",
+    )
+
+
+def test_create_app_opens_the_store_the_settings_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'from-env.db'}"
+    settings = load_settings(
+        environ={"BASTION_GATEWAY_STORE_URL": url},
+        overrides={"upstream.target": "scripted", "dashboard.enabled": False},
+    )
+    assert settings.store_url == url
+    with TestClient(create_app(settings, upstream=ScriptedUpstream(["ok"]))) as client:
+        assert client.post("/v1/guard/check", json={"messages": "hi"}).status_code == 200
+    from bastion.oversight import open_store
+
+    reopened = open_store(url)
+    assert reopened.verify().entries == 1
+    reopened.close()
+    bare = load_settings(environ={}, overrides={"upstream.target": "scripted"})
+    assert bare.store_url is None
+
+
+def test_a_bad_store_url_fails_the_factory_cleanly() -> None:
+    from bastion.core.errors import ConfigError
+
+    settings = load_settings(
+        environ={}, overrides={"upstream.target": "scripted", "store_url": "mysql://x/y"}
+    )
+    with pytest.raises(ConfigError, match="store URL"):
+        create_app(settings)

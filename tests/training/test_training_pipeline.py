@@ -69,6 +69,27 @@ def test_training_only_contrast_pairs_are_opt_in_and_only_in_train(tmp_path: Pat
     assert [(e.text, e.split) for e in with_v2 if e.split != "train"] == held_out
 
 
+def test_review_labels_relabel_train_and_never_move_held_out_prompts(tmp_path: Path) -> None:
+    root = _shared(tmp_path / "data")
+    base = load_examples(root)
+    train = next(e for e in base if e.split == "train" and e.label == 1)
+    held = next(e for e in base if e.split != "train")
+    labels = tmp_path / "labels.jsonl"
+    rows = [
+        {"text": train.text, "label": 0, "direction": "input"},
+        {"text": held.text, "label": 1 - held.label, "direction": "input"},
+        {"text": "a brand new reviewed prompt", "label": 1, "direction": "input"},
+    ]
+    _write(labels, rows)  # type: ignore[arg-type]
+    reviewed = {e.text: e for e in load_examples(root, labels=[labels])}
+    assert (reviewed[train.text].label, reviewed[train.text].source) == (0, "human_review")
+    assert reviewed[held.text] == held
+    assert reviewed["a brand new reviewed prompt"].split == "train"
+    assert [e for e in reviewed.values() if e.split != "train"] == [
+        e for e in base if e.split != "train"
+    ]
+
+
 def test_gsm8k_is_capped_at_a_quarter_of_benign(tmp_path: Path) -> None:
     examples = [e for e in load_examples(_shared(tmp_path / "data")) if e.source != "contrast"]
     benign = [e for e in examples if e.label == 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,7 +19,7 @@ train_app = typer.Typer(help="Train the learned tiers.", no_args_is_help=True)
 
 @train_app.command("prompt-classifier")
 @clean_errors
-def prompt_classifier(
+def prompt_classifier(  # noqa: PLR0913 - one parameter per command-line flag
     out: ArtifactOut = None,
     shared_data: SharedData = DEFAULT_SHARED_DATA,
     seed: Seed = 0,
@@ -33,6 +34,15 @@ def prompt_classifier(
     target_catch: Annotated[
         float, typer.Option(min=0.5, max=1.0, help="Share of unsafe dev prompts to catch.")
     ] = 0.95,
+    labels: Annotated[
+        list[Path] | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Human review labels (`bastion review export-labels`) to train on; "
+            "repeatable. Reviewed prompts join the train split only.",
+        ),
+    ] = None,
 ) -> None:
     """Train the tier-1 prompt classifier; writes weights, MODEL_CARD.md and report.html."""
     from rich.progress import Progress
@@ -48,6 +58,7 @@ def prompt_classifier(
         seed=seed,
         target_catch=target_catch,
         finetune=FinetuneSettings(epochs=epochs, seed=seed) if finetune else None,
+        labels=tuple(labels or ()),
     )
     with Progress() as bar:
         tune = bar.add_task("fine-tuning", total=None, visible=finetune)

@@ -11,7 +11,9 @@ can catch the whole family with one ``except`` and still branch on the kind::
     │   ├── UnknownPluginError   no plugin registered under that name
     │   └── DuplicatePluginError two plugins claim one name
     ├── InputError               input the guard or the CLI cannot read
-    │   └── BatchInputError      a bad row in a batch file (carries the line number)
+    │   ├── BatchInputError      a bad row in a batch file (carries the line number)
+    │   ├── NotFoundError        no such audit entry, review item or key (oversight; 404)
+    │   └── ConflictError        already resolved or already taken (oversight; 409)
     ├── LayerError               a layer failed while checking (the guard fails closed)
     │   └── LayerTimeoutError    a layer ran past its time budget
     ├── RecordError              a record that cannot be written or read back

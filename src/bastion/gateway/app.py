@@ -85,7 +85,7 @@ def create_app(
         recorder = _recorder(settings, recorder, store, closers)
     except BaseException:
         for close in reversed(closers):
-            if close is not getattr(upstream, "aclose", None):
+            if close != getattr(upstream, "aclose", None):  # async: nothing to await it here
                 close()
         raise
     metrics = GatewayMetrics()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -39,14 +39,18 @@ from bastion.datasets.contrast_train import load_contrast_training_set
 __all__ = [
     "CONTRAST_WEIGHT",
     "HARMFUL_CATEGORY_MAP",
+    "REVIEW",
     "SOURCES",
     "Example",
     "bucket",
     "load_examples",
+    "load_review_labels",
     "manifest",
 ]
 
 CONTRAST_WEIGHT: Final = 3.0
+REVIEW: Final = "human_review"
+"""The ``source`` of examples from the review queue's overturned decisions."""
 GSM8K_SHARE: Final = 0.25
 SOURCES: Final = {
     "harmful": "prompts/harmful.jsonl",
@@ -140,21 +144,50 @@ def _contrast(training_pairs: bool) -> list[Example]:
     return out
 
 
-def load_examples(root: Path, contrast_train: bool = False) -> list[Example]:
+def load_examples(
+    root: Path, contrast_train: bool = False, *, labels: Sequence[Path] = ()
+) -> list[Example]:
     """Every training/dev/test example, de-duplicated by text (conflicting labels dropped).
 
     ``contrast_train`` adds the training-only contrast pairs (split ``train``).
+    ``labels`` adds human-review files (``bastion review export-labels``), see
+    :func:`load_review_labels`; a reviewer's label wins over a conflicting source label.
     """
     seen: dict[str, Example] = {}
     conflicts: set[str] = set()
-    for example in _contrast(contrast_train) + _shared(root):  # contrast first: its split wins
+    for example in _contrast(contrast_train) + _shared(root):  # first one's split wins
         text = example.text.strip()
         if not text:
             continue
         if text in seen and seen[text].label != example.label:
             conflicts.add(text)
         seen.setdefault(text, example)
-    return [e for t, e in seen.items() if t not in conflicts]
+    kept = {t: e for t, e in seen.items() if t not in conflicts}
+    return list(_with_review_labels(kept, labels).values())
+
+
+def _with_review_labels(kept: dict[str, Example], labels: Sequence[Path]) -> dict[str, Example]:
+    """A reviewer's label replaces a train example's; dev and test prompts are never moved
+    or relabelled, so evaluation stays comparable across retrains."""
+    for example in (e for path in labels for e in load_review_labels(path)):
+        text = example.text.strip()
+        if text and (text not in kept or kept[text].split == "train"):
+            kept[text] = example
+    return kept
+
+
+def load_review_labels(path: Path) -> list[Example]:
+    """The prompts of a ``bastion review export-labels`` file, all in split ``train``
+    (reviewed prompts never enter dev or test, so evaluation stays comparable).
+
+    Lines: ``{"text", "label", "category", "direction", "source": "human_review", ...}``;
+    only ``direction == "input"`` lines (prompts) are used.
+    """
+    return [
+        Example(r["text"], int(r["label"]), r.get("category"), REVIEW, "train")
+        for r in _jsonl(path)
+        if r.get("direction", "input") == "input" and str(r.get("text", "")).strip()
+    ]
 
 
 def manifest(root: Path, examples: list[Example]) -> dict[str, Any]:

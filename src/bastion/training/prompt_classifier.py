@@ -58,6 +58,8 @@ class TrainSettings:
     card_title: str = "bastion prompt classifier v3 (tier 1)"
     contrast_train: bool = True
     """Add the training-only contrast pairs (``contrast_v2_train.jsonl``) to ``train``."""
+    labels: tuple[Path, ...] = ()
+    """Human review label files (``bastion review export-labels``), added to ``train``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,10 @@ def train_prompt_classifier(
     With ``settings.finetune`` set, the encoder is first fine-tuned on the train split and
     exported into the artifact; ``encoder`` is then unused.
     """
-    examples = load_examples(settings.shared_data, settings.contrast_train) + _contrast_test()
+    examples = (
+        load_examples(settings.shared_data, settings.contrast_train, labels=settings.labels)
+        + _contrast_test()
+    )
     encoder_info: dict[str, Any] = {
         "name": settings.encoder_name,
         "model_sha256": MODEL_SHA256,
