@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from bastion.oversight import ItemStatus, NewReport, OversightStore, ReportKind
+from bastion.oversight import ItemStatus, NewReport, OversightStore, ReportKind, Scope, open_store
+from bastion.oversight.fakes import MemoryStore
 
-from ._support import HARMFUL, OVER_REFUSED, chat, csrf_of
+from ._support import HARMFUL, OVER_REFUSED, PASSWORD, chat, csrf_of
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OversightStore]:
+    """The review pages over every store backend (the real PostgreSQL server included)."""
+    if request.param == "memory":
+        opened: OversightStore = MemoryStore()
+    elif request.param == "sqlite":
+        opened = open_store(f"sqlite:///{tmp_path / 'oversight.db'}")
+    else:
+        opened = open_store(str(request.getfixturevalue("postgres_cluster").new_database()))
+    opened.create_user("reviewer", PASSWORD, role=Scope.REVIEWER)
+    yield opened
+    opened.close()
 
 
 def _queued(client: TestClient, store: OversightStore, message: str) -> str:

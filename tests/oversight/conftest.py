@@ -1,21 +1,12 @@
 """Oversight fixtures: the store over every backend (memory, SQLite, a real PostgreSQL).
 
-The PostgreSQL cluster is a throwaway one per test session: ``initdb`` into a temp dir
-owned by the ``postgres`` user, ``pg_ctl start`` on a free port with the unix socket in
-that dir, one fresh database per test, stopped and deleted afterwards. Without the
-binaries (``scripts/system-deps.sh`` installs them) the PostgreSQL params skip.
+The PostgreSQL cluster (``postgres_cluster``, one per test session, one fresh database per
+test) is defined in ``tests/conftest.py`` so the dashboard tests can use it too.
 """
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
-from itertools import count
 from pathlib import Path
 
 import pytest
@@ -26,74 +17,7 @@ from bastion.gateway.recorder import DecisionEvent
 from bastion.oversight import OversightConfig, OversightStore, open_store
 from bastion.oversight.fakes import MemoryStore
 
-PG_BIN = Path(os.environ.get("BASTION_PG_BIN", "/usr/lib/postgresql/15/bin"))
 BACKENDS = ["memory", "sqlite", "postgres"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(*args: str) -> list[str]:
-    command = [str(PG_BIN / args[0]), *args[1:]]
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-class PostgresCluster:
-    """A running throwaway cluster; :meth:`new_database` makes a fresh database URL."""
-
-    def __init__(self, root: Path, port: int) -> None:
-        self.root, self.port = root, port
-        self._ids = count()
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@/{database}?host={self.root}&port={self.port}"
-
-    def new_database(self) -> str:
-        import psycopg
-
-        name = f"bastion_test_{next(self._ids)}"
-        conninfo = f"host={self.root} port={self.port} user=postgres dbname=postgres"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-
-def _skip_reason() -> str | None:
-    if not (PG_BIN / "initdb").exists():
-        return f"PostgreSQL binaries not found in {PG_BIN} (run scripts/system-deps.sh)"
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            return "no postgres user to run the server as"
-    return None
-
-
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    reason = _skip_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    root = Path(tempfile.mkdtemp(prefix="bastion-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    data, port = root / "data", _free_port()
-    run = lambda *a: subprocess.run(_as_postgres(*a), check=True, capture_output=True)  # noqa: E731
-    try:
-        run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-        options = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off"
-        run("pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
-        yield PostgresCluster(root, port)
-    finally:
-        subprocess.run(
-            _as_postgres("pg_ctl", "-D", str(data), "-m", "fast", "stop"),
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -108,8 +32,7 @@ def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
         return None
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'oversight.db'}"
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    return cluster.new_database()
+    return str(request.getfixturevalue("postgres_cluster").new_database())
 
 
 @pytest.fixture
