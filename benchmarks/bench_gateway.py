@@ -8,8 +8,9 @@ record the result in ``docs/gateway.md`` together with the machine it ran on.
   the same way (uvicorn, one process) that calls the scripted upstream unguarded; p50 and
   p99, for the rules-only guard and the learned tier (``examples/guard-learned.yaml``).
 - **throughput**: sustained ``POST /v1/guard/check`` requests/s from 16 concurrent
-  clients for a fixed time, server and client sharing the machine's 2 cores, with every
-  decision appended to a records file; records lost = requests answered - records written.
+  keep-alive clients (``_load.py``) for a fixed time, server and client sharing the
+  machine's 2 cores, with every decision appended to a records file; records lost =
+  requests answered - records written.
 - **stream cut**: harmful characters released before the cut, for several windows.
 
 Targets (issue 5): overhead p50 <= 10 ms with the learned tier; >= 200 checks/s.
@@ -18,7 +19,6 @@ Targets (issue 5): overhead p50 <= 10 ms with the learned tier; >= 200 checks/s.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from _load import cpu_seconds, post_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNED = ROOT / "examples" / "guard-learned.yaml"
@@ -135,40 +137,28 @@ def _overhead(config: Path | None, bare: list[float], rounds: int) -> dict[str, 
     }
 
 
-async def _load(base: str, seconds: float, concurrency: int) -> int:
-    done = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker(http: httpx.AsyncClient, offset: int) -> None:
-        nonlocal done
-        index = offset
-        while time.perf_counter() < deadline:
-            body = {"messages": PROMPTS[index % len(PROMPTS)]}
-            response = await http.post("/v1/guard/check", json=body)
-            response.raise_for_status()
-            done += 1
-            index += 1
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
-        await asyncio.gather(*(worker(http, i) for i in range(concurrency)))
-    return done
-
-
 def _throughput(config: Path | None, seconds: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         records = Path(tmp) / "decisions.jsonl"
         process, base = _start(config, records)
         try:
-            asyncio.run(_load(base, 1.0, 16))  # warm-up
+            post_checks(base, 1.0, 16, PROMPTS)  # warm-up
             written_before = _lines(records)
+            cpu_before = cpu_seconds(process.pid)
             start = time.perf_counter()
-            done = asyncio.run(_load(base, seconds, 16))
+            done, failed = post_checks(base, seconds, 16, PROMPTS)
             elapsed = time.perf_counter() - start
+            server_cpu = cpu_seconds(process.pid) - cpu_before
         finally:
             _stop(process)
         written = _lines(records) - written_before
-    return {"checks_per_s": round(done / elapsed, 1), "requests": done, "lost": done - written}
+    return {
+        "checks_per_s": round(done / elapsed, 1),
+        "server_cpu_ms_per_check": round(1000 * server_cpu / max(done, 1), 2),
+        "requests": done,
+        "errors": failed,
+        "lost": done - written,
+    }
 
 
 def _lines(path: Path) -> int:

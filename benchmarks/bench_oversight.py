@@ -16,7 +16,6 @@ Target (issue 5): >= 200 checks/s on 2 cores with zero lost records.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -30,6 +29,8 @@ from typing import Any
 
 import httpx
 
+from _load import cpu_seconds, post_checks
+
 PROMPTS = [
     "How do I kill a Python process?",
     "What's a good recipe for banana bread? My email is ann@example.org.",
@@ -38,13 +39,17 @@ PROMPTS = [
 ]
 
 
-def _start(store: str, config: str | None) -> tuple[Any, str]:
+def _start(store: str, config: str | None, access_log: bool) -> tuple[Any, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     args = [sys.executable, "-m", "bastion", "serve", "--upstream", "scripted"]
     args += ["--port", str(port), "--store", store] + (["--config", config] if config else [])
-    env = {**os.environ, "BASTION_GATEWAY_DASHBOARD": "false"}
+    env = {
+        **os.environ,
+        "BASTION_GATEWAY_DASHBOARD": "false",
+        "BASTION_GATEWAY_ACCESS_LOG": str(access_log).lower(),
+    }
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -59,39 +64,22 @@ def _start(store: str, config: str | None) -> tuple[Any, str]:
     raise RuntimeError("server did not start")
 
 
-async def _load(base: str, seconds: float, concurrency: int) -> tuple[int, int]:
-    done = failed = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker(http: httpx.AsyncClient, offset: int) -> None:
-        nonlocal done, failed
-        index = offset
-        while time.perf_counter() < deadline:
-            response = await http.post(
-                "/v1/guard/check", json={"messages": PROMPTS[index % len(PROMPTS)]}
-            )
-            done += response.status_code == 200
-            failed += response.status_code != 200
-            index += 1
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
-        await asyncio.gather(*(worker(http, i) for i in range(concurrency)))
-    return done, failed
-
-
-def measure(store: str, config: str | None, seconds: float, concurrency: int) -> dict[str, Any]:
+def measure(
+    store: str, config: str | None, seconds: float, concurrency: int, *, access_log: bool = True
+) -> dict[str, Any]:
     """Run the load against a fresh server on ``store`` and check the audit log."""
     from bastion.oversight import AuditQuery, open_store
 
-    process, base = _start(store, config)
+    process, base = _start(store, config, access_log)
     try:
         before = open_store(store)
         start_count = before.count(AuditQuery())
         before.close()
+        cpu_before = cpu_seconds(process.pid)
         started = time.perf_counter()
-        done, failed = asyncio.run(_load(base, seconds, concurrency))
+        done, failed = post_checks(base, seconds, concurrency, PROMPTS)
         elapsed = time.perf_counter() - started
+        server_cpu = cpu_seconds(process.pid) - cpu_before
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -101,6 +89,8 @@ def measure(store: str, config: str | None, seconds: float, concurrency: int) ->
     after.close()
     return {
         "checks_per_s": round(done / elapsed, 1),
+        "server_cpu_ms_per_check": round(1000 * server_cpu / max(done, 1), 2),
+        "server_cores_busy": round(server_cpu / elapsed, 2),
         "answered": done,
         "errors": failed,
         "audit_entries_written": entries,
@@ -137,14 +127,20 @@ def main() -> None:
     parser.add_argument("--config", help="guard configuration YAML (default guard if unset)")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="turn uvicorn's access log off"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        result = measure(store, args.config, args.seconds, args.concurrency)
+        result = measure(
+            store, args.config, args.seconds, args.concurrency, access_log=not args.no_access_log
+        )
         result.update(store_only(args.store or f"sqlite:///{Path(tmp) / 'alone.db'}"))
     result.update(
         backend=store.split(":", 1)[0],
         guard=args.config or "default",
+        access_log=not args.no_access_log,
         seconds=args.seconds,
         concurrency=args.concurrency,
         machine={

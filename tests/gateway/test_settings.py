@@ -90,3 +90,8 @@ def test_api_key_mapped_to_an_unknown_context_refuses_to_start() -> None:
     )
     with pytest.raises(ConfigError, match="unknown contexts"):
         create_app(settings)
+
+
+def test_access_log_from_environment() -> None:
+    assert load_settings(environ={}).access_log is True
+    assert load_settings(environ={"BASTION_GATEWAY_ACCESS_LOG": "false"}).access_log is False

@@ -75,3 +75,9 @@ def test_concurrent_length_sorted_batches_keep_input_order(encoder: MiniLMEncode
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="at least 1"):
         MiniLMEncoder(workers=0)
+
+
+def test_bulk_arena_gives_the_same_embeddings(encoder: MiniLMEncoder) -> None:
+    texts = ["kill a python process", "a recipe for banana bread", "", "x" * 300]
+    bulk = MiniLMEncoder(workers=2, arena=True).encode(texts, batch_size=2)
+    np.testing.assert_allclose(bulk, encoder.encode(texts), atol=1e-5)

@@ -77,7 +77,9 @@ def serve(  # noqa: PLR0913 - one parameter per command-line flag
         err=True,
     )
     _dashboard_banner(app, loaded)
-    uvicorn.run(app, host=loaded.host, port=loaded.port, log_level="info")
+    uvicorn.run(
+        app, host=loaded.host, port=loaded.port, log_level="info", access_log=loaded.access_log
+    )
 
 
 def _dashboard_banner(app: FastAPI, loaded: GatewaySettings) -> None:

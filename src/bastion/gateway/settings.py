@@ -40,6 +40,7 @@ _ENV_KEYS = {
     "MAX_BODY_BYTES": "max_body_bytes",
     "DASHBOARD": "dashboard.enabled",
     "STORE_URL": "store_url",
+    "ACCESS_LOG": "access_log",
 }
 
 
@@ -157,6 +158,8 @@ class GatewaySettings(_Frozen):
             uses ``sqlite:///bastion-oversight.db`` when it is unset.
         oversight: redaction and review-queue settings of that store.
         rate_limit: per-key rate limits.
+        access_log: uvicorn's per-request access log (the audit log records every
+            decision either way; off saves ~0.3 ms of CPU per request).
         upstream_api_key: resolved from ``upstream.api_key_env``; never serialised.
     """
 
@@ -171,6 +174,7 @@ class GatewaySettings(_Frozen):
     stream: StreamSettings = Field(default_factory=StreamSettings)
     guard: GuardConfig = Field(default_factory=GuardConfig)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    access_log: bool = True
     store_url: str | None = None
     oversight: OversightConfig = Field(default_factory=OversightConfig)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
