@@ -50,3 +50,35 @@ def test_audit_verify_reports_the_broken_link(tmp_path: Path, make_event: object
     broken = runner.invoke(app, ["audit", "verify", "--store", url])
     assert broken.exit_code == 1 and "BROKEN at entry 2" in broken.output
     assert runner.invoke(app, ["review", "queue", "--store", url]).stdout.strip() == "[]"
+
+
+def test_users_create_and_list(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    runner = CliRunner()
+    env = {"BASTION_USER_PASSWORD": "correct horse"}
+    made = runner.invoke(app, ["users", "create", "bea", "--store", url], env=env)
+    assert made.exit_code == 0, made.output
+    assert "created reviewer bea" in made.stdout
+    prompted = runner.invoke(
+        app,
+        ["users", "create", "cy", "--role", "admin", "--store", url],
+        input="long enough\nlong enough\n",
+        env={"BASTION_USER_PASSWORD": ""},
+    )
+    assert prompted.exit_code == 0, prompted.output
+    store = open_store(url)
+    assert store.authenticate_user("bea", "correct horse") is not None
+    assert store.authenticate_user("cy", "long enough") is not None
+    store.close()
+    listed = runner.invoke(app, ["users", "list", "--store", url]).stdout
+    assert "bea" in listed and "admin" in listed and "correct horse" not in listed
+    taken = runner.invoke(app, ["users", "create", "bea", "--store", url], env=env)
+    assert taken.exit_code == 1
+    short = runner.invoke(
+        app, ["users", "create", "dee", "--store", url], env={"BASTION_USER_PASSWORD": "short"}
+    )
+    assert short.exit_code == 1
+    client = runner.invoke(
+        app, ["users", "create", "eve", "--role", "client", "--store", url], env=env
+    )
+    assert client.exit_code == 1

@@ -15,7 +15,7 @@ from bastion.cli.eval_cmd import eval_app
 from bastion.cli.export_cmd import export_app
 from bastion.cli.harden_cmd import harden
 from bastion.cli.info import layers
-from bastion.cli.oversight_cmd import audit_app, keys_app, review_app
+from bastion.cli.oversight_cmd import audit_app, keys_app, review_app, users_app
 from bastion.cli.policy_cmd import policy_app
 from bastion.cli.redteam_cmd import redteam_app
 from bastion.cli.reward_cmd import reward_app
@@ -44,6 +44,7 @@ app.add_typer(redteam_app, name="redteam")
 app.add_typer(audit_app, name="audit")
 app.add_typer(review_app, name="review")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.command("harden")(harden)
 
 

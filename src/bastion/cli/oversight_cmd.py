@@ -1,5 +1,5 @@
-"""``bastion audit``, ``bastion review`` and ``bastion keys``: the oversight store from the
-command line (the same store ``bastion serve`` records to)."""
+"""``bastion audit``, ``bastion review``, ``bastion keys`` and ``bastion users``: the
+oversight store from the command line (the same store ``bastion serve`` records to)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from bastion.cli._common import clean_errors, json_text, printable
 if TYPE_CHECKING:
     from bastion.oversight import OversightStore
 
-__all__ = ["audit_app", "keys_app", "review_app"]
+__all__ = ["audit_app", "keys_app", "review_app", "users_app"]
+
+_PASSWORD_ENV = "BASTION_USER_PASSWORD"
 
 _STORE_ENV = "BASTION_GATEWAY_STORE_URL"
 StoreOption = Annotated[
@@ -41,6 +43,7 @@ def _typer(name: str, text: str) -> typer.Typer:
 audit_app = _typer("audit", "The tamper-evident audit log.")
 review_app = _typer("review", "The human review queue and its labelled examples.")
 keys_app = _typer("keys", "API keys of the gateway (scopes client | reviewer | admin).")
+users_app = _typer("users", "Dashboard users (roles reviewer | admin).")
 
 
 def _open(url: str | None) -> OversightStore:
@@ -155,3 +158,43 @@ def revoke_key(
     finally:
         opened.close()
     typer.echo(f"revoked key {key.id} ({printable(key.name)})")
+
+
+@users_app.command("create")
+@clean_errors
+def create_user(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option("--role", help="reviewer | admin")] = "reviewer",
+    store: StoreOption = None,
+) -> None:
+    """Add a dashboard user. The password comes from $BASTION_USER_PASSWORD, else a
+    hidden prompt (asked twice); at least 8 characters. Only its scrypt hash is kept."""
+    from bastion.core.errors import InputError
+    from bastion.oversight import Scope
+
+    try:
+        chosen = Scope(role)
+    except ValueError:
+        raise InputError(f"unknown role {role!r}; use reviewer or admin") from None
+    password = os.environ.get(_PASSWORD_ENV) or typer.prompt(
+        f"password for {username}", hide_input=True, confirmation_prompt=True
+    )
+    opened = _open(store)
+    try:
+        user = opened.create_user(username, password, role=chosen)
+    finally:
+        opened.close()
+    typer.echo(f"created {user.role.value} {printable(user.username)}")
+
+
+@users_app.command("list")
+@clean_errors
+def list_users(store: StoreOption = None) -> None:
+    """List dashboard users (names, roles, when created); never passwords."""
+    opened = _open(store)
+    try:
+        users = opened.list_users()
+    finally:
+        opened.close()
+    for user in users:
+        typer.echo(f"{printable(user.username)}  {user.role.value:<8}  {user.created_at:%Y-%m-%d}")
