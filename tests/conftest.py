@@ -1,5 +1,5 @@
-"""Shared fixtures: the packaged policy, registries built from the shipped fakes, and a
-throwaway PostgreSQL cluster.
+"""Shared fixtures: the packaged policy, registries built from the shipped fakes, an ASGI
+app served by uvicorn in a thread, and a throwaway PostgreSQL cluster.
 
 The PostgreSQL cluster is one per test session: ``initdb`` into a temp dir owned by the
 ``postgres`` user, ``pg_ctl start`` on a free port with the unix socket in that dir, a fresh
@@ -15,9 +15,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +44,38 @@ def fake_registry() -> Registry[LayerPlugin]:
 
 
 PG_BIN = Path(os.environ.get("BASTION_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+ServeInThread = Callable[[Any], AbstractContextManager[str]]
+
+
+@contextmanager
+def _serve_in_thread(app: Any) -> Iterator[str]:
+    """``app`` on a free localhost port, served by uvicorn in a background thread."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def serve_in_thread() -> ServeInThread:
+    """A context manager factory: ``with serve_in_thread(app) as base_url: ...``."""
+    return _serve_in_thread
 
 
 def _free_port() -> int:

@@ -10,15 +10,13 @@ a reviewer logs in and overturns it; audit search finds it. Screenshots are writ
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from bastion.gateway import GatewaySettings
 from bastion.oversight import OversightStore, Scope, open_store
@@ -47,25 +45,14 @@ def sql_store(tmp_path: Path) -> Iterator[OversightStore]:
 
 
 @pytest.fixture
-def base_url(sql_store: OversightStore, settings: GatewaySettings) -> Iterator[str]:
+def base_url(
+    sql_store: OversightStore,
+    settings: GatewaySettings,
+    serve_in_thread: Callable[[Any], AbstractContextManager[str]],
+) -> Iterator[str]:
     """The gateway with the dashboard on a free port, served by uvicorn in a thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = build_app(sql_store, settings)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(build_app(sql_store, settings)) as base:
+        yield base
 
 
 @pytest.fixture

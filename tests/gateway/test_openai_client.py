@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import openai
 import pytest
-import uvicorn
 
 from bastion.gateway import GatewaySettings, ScriptedUpstream, create_app
 
 
-@contextmanager
-def _server(app: Any) -> Iterator[str]:
-    """``app`` on a free localhost port, served by uvicorn in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture
-def base_url(settings: GatewaySettings) -> Iterator[str]:
+def base_url(
+    settings: GatewaySettings, serve_in_thread: Callable[[Any], AbstractContextManager[str]]
+) -> Iterator[str]:
     upstream = ScriptedUpstream(["Hello from the scripted upstream, streamed in pieces."])
-    with _server(create_app(settings, upstream=upstream)) as base:
-        yield base
+    with serve_in_thread(create_app(settings, upstream=upstream)) as base:
+        yield f"{base}/v1"
 
 
 @pytest.fixture
@@ -89,7 +67,9 @@ def test_bad_request_raises_the_usual_error(client: openai.OpenAI) -> None:
         client.chat.completions.create(model="m", messages=[])
 
 
-def test_a_client_that_hangs_up_stops_the_upstream(settings: GatewaySettings) -> None:
+def test_a_client_that_hangs_up_stops_the_upstream(
+    settings: GatewaySettings, serve_in_thread: Callable[[Any], AbstractContextManager[str]]
+) -> None:
     """Closing a stream early closes the upstream's stream too (it stops generating)."""
     upstream = ScriptedUpstream(["word " * 2000], chunk_chars=5, delay_s=0.002)
     app = create_app(
@@ -98,7 +78,7 @@ def test_a_client_that_hangs_up_stops_the_upstream(settings: GatewaySettings) ->
         ),
         upstream=upstream,
     )
-    with _server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+    with serve_in_thread(app) as root, httpx.Client(base_url=f"{root}/v1", timeout=10) as http:
         body = {"messages": [{"role": "user", "content": "talk"}], "stream": True}
         with http.stream("POST", "/chat/completions", json=body) as response:
             for line in response.iter_lines():

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,6 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-import uvicorn
 from typer.testing import CliRunner
 
 from bastion.cli.app import app
@@ -42,33 +39,13 @@ from bastion.redteam.targets import HttpChatTarget, HttpOptions
 COMPLIANT = "Sure, here is how to do it, step by step: first, gather what you need ..."
 
 
-@contextmanager
-def _server(app_: Any) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app_, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture(scope="module")
-def gateway_url() -> Iterator[str]:
+def gateway_url(serve_in_thread: Callable[[Any], AbstractContextManager[str]]) -> Iterator[str]:
     settings: GatewaySettings = load_settings(environ={}, overrides={"upstream.target": "scripted"})
     guard = Guard.from_config(GuardConfig(layers=[LayerConfig(type="rules")]))
     app_ = create_app(settings, guard=guard, upstream=ScriptedUpstream([COMPLIANT]))
-    with _server(app_) as url:
-        yield url
+    with serve_in_thread(app_) as url:
+        yield f"{url}/v1"
 
 
 def _target(spec: str) -> HttpChatTarget:
