@@ -178,3 +178,30 @@ def test_an_unwritable_destination_is_an_input_error(guard: Guard, tmp_path: Pat
     with pytest.raises(InputError, match=r"out\.jsonl"):
         run_batch(guard, source, tmp_path / "out.jsonl")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_keep_order_bad_rows_and_decisions(
+    guard: Guard, tmp_path: Path, workers: int
+) -> None:
+    lines = [GOOD.replace(b"1}", f"{n}}}".encode()) for n in range(100)]
+    lines[7] = BAD_LINES["malformed JSON"][0]
+    lines[60] = BAD_LINES["unknown context"][0]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(lines))
+    one, many = tmp_path / "one.jsonl", tmp_path / "many.jsonl"
+    run_batch(guard, source, one, skip_bad=True)
+    summary = run_batch(guard, source, many, skip_bad=True, workers=workers)
+    assert (summary.rows, summary.bad) == (100, 2)
+    assert _read(many) == _read(one)
+    with pytest.raises(BatchInputError) as stopped:
+        run_batch(guard, source, tmp_path / "stop.jsonl", workers=workers)
+    assert stopped.value.line == 8
+    assert not (tmp_path / "stop.jsonl").exists()
+
+
+def test_workers_must_be_positive(guard: Guard, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(GOOD)
+    with pytest.raises(InputError, match="at least 1"):
+        run_batch(guard, source, tmp_path / "out.jsonl", workers=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class CheckOptions:
     dest: Path | None
     skip_bad: bool
     record: Path | None
+    workers: int = 0
 
 
 # A typer command's signature is its list of flags, so it cannot stay under the usual
@@ -66,9 +68,13 @@ def check(  # noqa: PLR0913
     record: Annotated[
         Path | None, typer.Option(help="Append a guard_decision record per decision to FILE.")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(help="Batch: rows decided at once (0: one per CPU core, at most 4).", min=0),
+    ] = 0,
 ) -> None:
     """Check a message (or a conversation, or a reply) against the policy."""
-    opts = CheckOptions(text, as_json, response, messages, source, dest, skip_bad, record)
+    opts = CheckOptions(text, as_json, response, messages, source, dest, skip_bad, record, workers)
     _validate(opts)
     with build_guard(config, policy, context) as guard, _records(record) as writer:
         if opts.source is not None and opts.dest is not None:
@@ -158,6 +164,7 @@ def _batch(
             skip_bad=opts.skip_bad,
             progress=progress,
             on_decision=on_decision,
+            workers=opts.workers or min(4, os.cpu_count() or 1),
         )
     typer.echo(json_text(summary.to_dict()) if opts.as_json else summary_line(summary, str(dest)))
 
