@@ -59,3 +59,14 @@ def test_bad_flags_are_clean_errors(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown target" in result.output
     result = runner.invoke(redteam_app, ["run", "--judge", "llm", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
+
+
+def test_block_harmful_thresholds_are_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "blocking"
+    flags = ("--limit", "1", "--block-harmful", "--harm-threshold", "0.4")
+    _run(out, *flags, "--allowed-harm-threshold", "1.01")
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "0.4" in json.dumps(meta) and "1.01" in json.dumps(meta)
+    unset = tmp_path / "unset"
+    _run(unset, "--limit", "1")
+    assert '"harm_block": null' in (unset / "run.json").read_text(encoding="utf-8")

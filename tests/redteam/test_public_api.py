@@ -20,6 +20,7 @@ PUBLIC = [
     "GuardDecisionJudge",
     "GuardTarget",
     "GuardedModelTarget",
+    "HarmBlock",
     "Judge",
     "Judgement",
     "KeywordJudge",

@@ -135,6 +135,22 @@ def run(  # noqa: PLR0913
     block_harmful: Annotated[
         bool, typer.Option(help="+guard targets: also replace replies found harmful.")
     ] = False,
+    harm_threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="--block-harmful: replace at this p(harmful) or above "
+            "(default: the response classifier's operating threshold).",
+        ),
+    ] = None,
+    allowed_harm_threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="--block-harmful: the threshold for replies to inputs the guard allowed "
+            "outright (default: --harm-threshold; above 1: never replace those).",
+        ),
+    ] = None,
     benign: Annotated[
         int, typer.Option(min=0, help="Also send N held-out benign prompts (benign.json).")
     ] = 0,
@@ -145,7 +161,7 @@ def run(  # noqa: PLR0913
     from bastion.redteam.registry import build_attack_registry, select_attacks
     from bastion.redteam.runner import spread_goals
     from bastion.redteam.session import RunFolder
-    from bastion.redteam.targets import HttpOptions
+    from bastion.redteam.targets import HarmBlock, HttpOptions
 
     if judge not in ("auto", "keyword"):
         raise typer.BadParameter("--judge must be auto or keyword")
@@ -153,10 +169,15 @@ def run(  # noqa: PLR0913
     goal_set = spread_goals(load_goals(goals), limit)
     meta: dict[str, Any] = {"attacks": [p.name for p in chosen], "goals": str(goals or "packaged")}
     meta |= {"limit": limit, "config": config, "judge": judge, "count_caution": count_caution}
+    blocking = HarmBlock(harm_threshold, allowed_harm_threshold) if block_harmful else None
     meta |= {"attacker": attacker, "model": model, "block_harmful": block_harmful}
+    meta |= {"harm_block": blocking.to_dict() if blocking else None}
     http = HttpOptions(model=model, api_key=os.environ.get(api_key_env) or None)
     the_target = build_target(
-        target, guard=lambda: build_guard(config, None), http=http, block_harmful=block_harmful
+        target,
+        guard=lambda: build_guard(config, None),
+        http=http,
+        block_harmful=blocking or False,
     )
     folder = RunFolder.open(out, target=target, resume=resume, meta=meta)
     campaign = _campaign(folder, target, chosen, goal_set, attacker)

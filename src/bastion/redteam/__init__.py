@@ -39,6 +39,7 @@ from bastion.redteam.runner import Campaign, RunOptions, run_campaign
 from bastion.redteam.targets import (
     GuardedModelTarget,
     GuardTarget,
+    HarmBlock,
     ModelTarget,
     Target,
     TargetReply,
@@ -60,6 +61,7 @@ __all__ = [
     "GuardDecisionJudge",
     "GuardTarget",
     "GuardedModelTarget",
+    "HarmBlock",
     "Judge",
     "Judgement",
     "KeywordJudge",

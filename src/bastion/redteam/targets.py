@@ -7,7 +7,8 @@
   :class:`~bastion.models.llm.LlmBackend`), unguarded.
 - :class:`GuardedModelTarget`: the model behind the guard, as a deployment runs it: a
   refused input never reaches the model, and a refused reply is replaced (with
-  ``block_harmful``, also any reply the output check finds harmful, whatever its category).
+  ``block_harmful``, also a reply the output check finds harmful, whatever its category;
+  :class:`HarmBlock` sets the thresholds).
 - :class:`HttpChatTarget`: an OpenAI-compatible ``/chat/completions`` endpoint, a bastion
   gateway included (its ``X-Bastion-Action`` header and ``bastion`` field ride along),
   over :class:`~bastion.models.openai_chat.OpenAIChatBackend`.
@@ -38,6 +39,7 @@ __all__ = [
     "PASSING_ACTIONS",
     "GuardTarget",
     "GuardedModelTarget",
+    "HarmBlock",
     "HttpChatTarget",
     "HttpOptions",
     "ModelTarget",
@@ -112,6 +114,48 @@ class ModelTarget:
         return TargetReply(text=self._backend.complete(probe.messages, self._options))
 
 
+@dataclass(frozen=True, slots=True)
+class HarmBlock:
+    """When a ``+guard`` target replaces a reply the output check scores as harmful, whatever
+    the policy says of its category (design notes 0030 and 0035).
+
+    The score is the harmful probability of the last layer that judged the reply (the
+    response classifier, in the shipped configurations), as the guard's own
+    ``response_harmful`` flag reads it.
+
+    Attributes:
+        threshold: replace at or above this score (None: the layer's operating threshold,
+            i.e. whenever the output check calls the reply harmful).
+        allowed_threshold: the threshold for replies to turns the input check allowed
+            outright (``allow``, not ``caution``); None: ``threshold``. Above 1, such
+            replies are never replaced on this rule (a ``refuse`` still replaces them).
+    """
+
+    threshold: float | None = None
+    allowed_threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        for value in (self.threshold, self.allowed_threshold):
+            if value is not None and value < 0.0:
+                raise ConfigError(f"harm thresholds must be >= 0, got {value}")
+
+    def replaces(self, input_action: Action, decision: Decision) -> bool:
+        """Whether the reply judged in ``decision`` is replaced, given the input's action."""
+        if decision.response_harmful is None:
+            return False
+        threshold = self.threshold
+        if input_action is Action.ALLOW and self.allowed_threshold is not None:
+            threshold = self.allowed_threshold
+        if threshold is None:
+            return bool(decision.response_harmful)
+        judged = [v for v in decision.verdicts if v.response_harmful is not None]
+        return bool(judged) and (judged[-1].response_harmful or 0.0) >= threshold
+
+    def to_dict(self) -> dict[str, float | None]:
+        """JSON-ready (run metadata)."""
+        return {"threshold": self.threshold, "allowed_threshold": self.allowed_threshold}
+
+
 class GuardedModelTarget:
     """A chat model behind the guard: input check, model, output check.
 
@@ -121,8 +165,10 @@ class GuardedModelTarget:
         backend: the model.
         options: generation settings.
         block_harmful: also replace a reply the output check finds harmful when the policy
-            would let its category through (``caution`` categories); off, only a
-            ``refuse`` of the output check replaces it, as the gateway does by default.
+            would let its category through (``caution`` categories): ``True`` at the
+            layer's operating threshold, or a :class:`HarmBlock` with thresholds; off,
+            only a ``refuse`` of the output check replaces it, as the gateway does by
+            default.
     """
 
     def __init__(
@@ -131,10 +177,14 @@ class GuardedModelTarget:
         backend: LlmBackend,
         options: GenerationOptions,
         *,
-        block_harmful: bool = False,
+        block_harmful: bool | HarmBlock = False,
     ) -> None:
         self._guard, self._backend, self._options = guard, backend, options
-        self._block_harmful = block_harmful
+        self._block: HarmBlock | None = (
+            block_harmful if isinstance(block_harmful, HarmBlock) else None
+        )
+        if block_harmful is True:
+            self._block = HarmBlock()
 
     def answer(self, probe: Probe) -> TargetReply:
         """The refusal if the input is stopped; else the model's reply, if the output passes."""
@@ -144,7 +194,7 @@ class GuardedModelTarget:
         text = self._backend.complete(probe.messages, self._options)
         second = self._guard.check_response(probe.messages, text, context=probe.context)
         decision = first.to_dict(verdicts=False)
-        harmful = self._block_harmful and bool(second.response_harmful)
+        harmful = self._block is not None and self._block.replaces(first.action, second)
         if second.action is Action.REFUSE or harmful:
             return TargetReply(
                 second.explanation or _HARMFUL_REPLY, True, first.action.value, decision
@@ -206,7 +256,7 @@ def build_target(
     guard: Callable[[], Guard],
     options: GenerationOptions | None = None,
     http: HttpOptions | None = None,
-    block_harmful: bool = False,
+    block_harmful: bool | HarmBlock = False,
 ) -> Target:
     """The target a ``--target`` spec names.
 
@@ -218,7 +268,8 @@ def build_target(
         guard: builds the guard (called only when the spec needs one).
         options: generation settings for models.
         http: model name, key and transport for HTTP targets.
-        block_harmful: ``+guard`` targets also replace replies found harmful.
+        block_harmful: ``+guard`` targets also replace replies found harmful (``True``, or
+            a :class:`HarmBlock` with thresholds).
 
     Raises:
         ConfigError: an unknown spec, or an embedded model that cannot be found.
