@@ -79,6 +79,13 @@ def harden(  # noqa: PLR0913
     count_caution: Annotated[
         bool, typer.Option(help="A 'caution' decision counts as a bypass.")
     ] = False,
+    pool_goals: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="New harmful pool goals (shared train split) per round; 0: packaged only.",
+        ),
+    ] = 24,
 ) -> None:
     """Attack, retrain the classifier head on the bypasses, attack fresh goals; repeat.
 
@@ -100,7 +107,11 @@ def harden(  # noqa: PLR0913
     base = load_config(config, environ=os.environ)
     plugins = tuple(select_attacks(build_attack_registry(), attacks))
     settings = HardenSettings(
-        out=out, rounds=rounds, time_budget_s=minutes * 60, count_caution=count_caution
+        out=out,
+        rounds=rounds,
+        time_budget_s=minutes * 60,
+        count_caution=count_caution,
+        pool_goals_per_round=pool_goals,
     )
     with _phases() as progress:
         progress("embedding the base training set (cached)", 1)

@@ -4,7 +4,8 @@
 head over the packaged MiniLM (see :mod:`bastion.redteam.harden.head`): it embeds the base
 training set once (cached), aligns to the starting classifier's threshold, and held-out
 benign prompts are the test split of the shared benign prompts plus the contrast
-set's ``test`` safe prompts (neither is ever trained or calibrated on).
+set's ``test`` safe prompts (neither is ever trained or calibrated on); pool goals come
+from the shared data's ``train`` split (:mod:`bastion.redteam.harden.pool`).
 :func:`publish` copies the kept round's artifact into ``out/artifact`` with its own copy of
 any encoder file it names (the shipped artifact is never written) and writes
 ``out/guard.yaml``: the starting guard plus the attack head layer.
@@ -25,6 +26,7 @@ from bastion.redteam.base import AttackPlugin, Goal
 from bastion.redteam.harden.examples import benign_goals
 from bastion.redteam.harden.head import BaseSet
 from bastion.redteam.harden.loop import HardenDeps, HardenResult, Progress
+from bastion.redteam.harden.pool import pool_goals
 from bastion.redteam.harden.targets import (
     CLASSIFIER_LAYER,
     guard_factory,
@@ -73,6 +75,8 @@ def guard_deps(
         target_for=guard_factory(base),
         encoder_info=info,
         align_to=_classifier_threshold(base),
+        pool_goals=pool_goals(examples, label=1),
+        pool_benign_goals=pool_goals(examples, label=0),
         progress=progress,
     )
 

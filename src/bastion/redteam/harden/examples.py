@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BENIGN_CATEGORY",
     "NOT_BENIGN_WRAPPERS",
+    "UNCATEGORISED",
     "HardenExample",
     "UnitPicker",
     "benign_goals",
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 BENIGN_CATEGORY = "benign"
+UNCATEGORISED = "uncategorised"
+"""Category of a harmful goal whose source names no policy category (the shared data's
+pool goals): its rows train the unsafe head only, never the category head."""
 NOT_BENIGN_WRAPPERS = frozenset({"many_shot"})
 """Attacks whose wrapper is harmful by itself (many-shot's faux dialogue asks how to pick
 locks and hotwire cars), so wrapping a benign goal does not make a benign look-alike."""
@@ -158,6 +162,6 @@ class UnitPicker:
         text = self.pick(probe.messages, goal.task)
         if text is None:
             return None
-        category = goal.category if label else None
+        category = goal.category if label and goal.category != UNCATEGORISED else None
         attack, round_ = where
         return HardenExample(text, label, category, attack, probe.converter, goal.id, round_)

@@ -3,12 +3,14 @@
 Round 0 measures the starting guard. Each round r >= 1:
 
 1. attacks the *training pool* (training goals x training variants, seeds new to the
-   round) and keeps the bypasses;
+   round, plus a batch of pool goals new to the round: requests of the shared data's
+   ``train`` split, :mod:`bastion.redteam.harden.pool`) and keeps the bypasses;
 2. clusters them by technique (attack and variant) and takes at most
    ``max_per_cluster`` per cluster, labelled unsafe with their goal's category;
-3. runs the same attack variants on the training half of the benign goals: up to twice
-   as many benign look-alike probes per attack, every unit the layer reads of them
-   labelled safe (not for many-shot, whose wrapper is harmful by itself);
+3. runs the same attack variants on the training half of the benign goals (interleaved
+   with the round's batch of benign pool goals): up to twice as many benign look-alike
+   probes per attack, every unit the layer reads of them labelled safe (not for
+   many-shot, whose wrapper is harmful by itself);
 4. appends both to the regression suite and the training data, refits the attack head
    (:mod:`bastion.redteam.harden.head`: a second classifier layer beside the shipped
    one), writes the round's artifact and guard configuration;
@@ -18,7 +20,7 @@ Round 0 measures the starting guard. Each round r >= 1:
 
 It stops after ``rounds`` rounds, when the time budget is spent, when the training pool
 yields no new bypass, or when the fresh ASR fell by less than ``min_gain`` for
-``patience`` rounds in a row. Design note 0029.
+``patience`` rounds in a row. Design notes 0029 and 0035.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from bastion.redteam.harden.examples import (
     goal_probes,
 )
 from bastion.redteam.harden.head import BaseSet, Encoder, embed_cached, fit_head, write_artifact
+from bastion.redteam.harden.pool import batch
 from bastion.redteam.harden.regression import append_cases, check_regression
 from bastion.redteam.harden.split import HoldoutAttack, Side, VariantSplit, split_goals
 from bastion.redteam.harden.targets import TargetFactory
@@ -70,6 +73,7 @@ class HardenSettings:
     max_per_cluster: int = 30
     count_caution: bool = False
     max_benign_drop: float = 0.02
+    pool_goals_per_round: int = 24
     seed: int = 0
 
 
@@ -88,6 +92,9 @@ class HardenDeps:
         encoder_info: the ``encoder`` block written into each artifact's metadata.
         align_to: the starting classifier's threshold the attack head is aligned to
             (None: keep its own).
+        pool_goals: harmful goals for the training side only, a new batch each round
+            (:mod:`bastion.redteam.harden.pool`; never in the fresh set).
+        pool_benign_goals: benign goals for the training side's look-alikes, likewise.
         progress: draws progress (None: silent).
         clock: seconds, monotonic.
     """
@@ -101,6 +108,8 @@ class HardenDeps:
     target_for: TargetFactory
     encoder_info: dict[str, Any]
     align_to: float | None = None
+    pool_goals: tuple[Goal, ...] = ()
+    pool_benign_goals: tuple[Goal, ...] = ()
     progress: Progress | None = None
     clock: Callable[[], float] = time.monotonic
 
@@ -115,6 +124,7 @@ class RoundResult:
     benign: Rate
     lookalike: Rate
     train_bypasses: int = 0
+    train_goals: int = 0
     added_unsafe: int = 0
     added_safe: int = 0
     clusters: dict[str, int] = field(default_factory=dict)
@@ -132,6 +142,7 @@ class RoundResult:
             "benign_pass": self.benign.to_dict(),
             "lookalike_pass": self.lookalike.to_dict(),
             "train_bypasses": self.train_bypasses,
+            "train_goals": self.train_goals,
             "added_unsafe": self.added_unsafe,
             "added_safe": self.added_safe,
             "clusters": self.clusters,
@@ -184,8 +195,8 @@ def _prepare(settings: HardenSettings, deps: HardenDeps) -> _State:
     return _State(settings, deps, split, pools, deps.clock())
 
 
-def _spec(state: _State, pool: str, side: Side, seeds: Sequence[int]) -> SideSpec:
-    return SideSpec(state.deps.plugins, state.pools[pool], state.split, side, tuple(seeds))
+def _spec(state: _State, goals: Sequence[Goal], side: Side, seeds: Sequence[int]) -> SideSpec:
+    return SideSpec(state.deps.plugins, tuple(goals), state.split, side, tuple(seeds))
 
 
 def _fresh_seeds(state: _State) -> range:
@@ -195,14 +206,14 @@ def _fresh_seeds(state: _State) -> range:
 def _evaluate(state: _State, target: Target, number: int) -> RoundResult:
     folder = state.settings.out / "rounds" / str(number)
     folder.mkdir(parents=True, exist_ok=True)
-    spec = _spec(state, "fresh", "fresh", _fresh_seeds(state))
+    spec = _spec(state, state.pools["fresh"], "fresh", _fresh_seeds(state))
     judge = GuardDecisionJudge(count_caution=state.settings.count_caution)
     tick = state.tick(f"round {number}: fresh attacks", len(spec.plugins) * len(spec.goals))
     fresh = attack_side(
         spec, target, judge, record=(f"harden-{number}-fresh", folder / "fresh.jsonl"), tick=tick
     )
     benign = [Probe.user(t, original=t, converter="benign") for t in state.deps.benign_prompts]
-    lookalikes = _lookalike_probes(state, "benign_fresh", "fresh", _fresh_seeds(state))
+    lookalikes = _lookalike_probes(state, state.pools["benign_fresh"], _fresh_seeds(state))
     tick = state.tick(f"round {number}: benign checks", len(benign) + len(lookalikes))
     return RoundResult(
         round=number,
@@ -213,18 +224,38 @@ def _evaluate(state: _State, target: Target, number: int) -> RoundResult:
     )
 
 
-def _lookalike_probes(state: _State, pool: str, side: Side, seeds: Sequence[int]) -> list[Probe]:
+def _lookalike_probes(state: _State, goals: Sequence[Goal], seeds: Sequence[int]) -> list[Probe]:
+    """Fresh look-alikes: fresh variants of every attack on the fresh benign goals."""
     probes = []
     for plugin in (p for p in state.deps.plugins if p.name not in NOT_BENIGN_WRAPPERS):
-        attack = HoldoutAttack(plugin, state.split, side, seeds)
-        for goal in state.pools[pool]:
+        attack = HoldoutAttack(plugin, state.split, "fresh", seeds)
+        for goal in goals:
             probes += goal_probes(attack, goal)
     return probes
 
 
-def _cluster(state: _State, attacked: Attacked, number: int) -> list[HardenExample]:
+def _interleave(first: Sequence[Goal], second: Sequence[Goal]) -> list[Goal]:
+    out: list[Goal] = []
+    for i in range(max(len(first), len(second))):
+        out += [g[i] for g in (first, second) if i < len(g)]
+    return out
+
+
+def _round_goals(state: _State, number: int) -> tuple[tuple[Goal, ...], tuple[Goal, ...]]:
+    """``(harmful, benign)`` training goals of round ``number``: the training pool's, plus
+    the round's own batch of pool goals (benign ones interleaved, so a round's look-alikes
+    are not all from the same few packaged goals)."""
+    size, deps = state.settings.pool_goals_per_round, state.deps
+    harmful = (*state.pools["train"], *batch(deps.pool_goals, number, size))
+    benign = batch(deps.pool_benign_goals, number, 2 * size)
+    return harmful, tuple(_interleave(state.pools["benign_train"], benign))
+
+
+def _cluster(
+    state: _State, attacked: Attacked, goals: Sequence[Goal], number: int
+) -> list[HardenExample]:
     """At most ``max_per_cluster`` new bypass rows per (attack, variant)."""
-    goals = {g.id: g for g in state.pools["train"]}
+    by_id = {g.id: g for g in goals}
     taken: Counter[str] = Counter()
     rows = []
     for finding, probe in attacked.bypasses:
@@ -232,7 +263,7 @@ def _cluster(state: _State, attacked: Attacked, number: int) -> list[HardenExamp
         if taken[cluster] >= state.settings.max_per_cluster:
             continue
         row = state.picker.example(
-            probe, goals[finding.goal_id], label=1, where=(finding.attack, number)
+            probe, by_id[finding.goal_id], label=1, where=(finding.attack, number)
         )
         if row is not None and (row.text, 1) not in state.seen:
             state.seen.add((row.text, 1))
@@ -242,7 +273,11 @@ def _cluster(state: _State, attacked: Attacked, number: int) -> list[HardenExamp
 
 
 def _lookalikes(
-    state: _State, unsafe: Sequence[HardenExample], seeds: Sequence[int], number: int
+    state: _State,
+    unsafe: Sequence[HardenExample],
+    goals: Sequence[Goal],
+    seeds: Sequence[int],
+    number: int,
 ) -> list[HardenExample]:
     """As many benign look-alike probes per attack as it has new bypass rows; every unit
     of a look-alike is a safe row."""
@@ -251,7 +286,7 @@ def _lookalikes(
     rows: list[HardenExample] = []
     for name, count in sorted(wanted.items()):
         attack = HoldoutAttack(plugins[name], state.split, "train", seeds)
-        probes = [(g, p) for g in state.pools["benign_train"] for p in goal_probes(attack, g)]
+        probes = [(g, p) for g in goals for p in goal_probes(attack, g)]
         for goal, probe in probes[: 2 * count]:
             made = state.picker.everything(probe, goal, where=(name, number))
             fresh = [r for r in made if (r.text, 0) not in state.seen]
@@ -276,17 +311,18 @@ def _round(state: _State, number: int, target: Target) -> tuple[RoundResult, Tar
     """One training round; None when the training pool yields nothing new to learn."""
     per = state.settings.seeds_per_round
     seeds = range(number * per, (number + 1) * per)
-    spec = _spec(state, "train", "train", seeds)
+    goals, benign = _round_goals(state, number)
+    spec = _spec(state, goals, "train", seeds)
     judge = GuardDecisionJudge(count_caution=state.settings.count_caution)
     tick = state.tick(f"round {number}: training attacks", len(spec.plugins) * len(spec.goals))
     folder = state.settings.out / "rounds" / str(number)
     folder.mkdir(parents=True, exist_ok=True)
     record = (f"harden-{number}-train", folder / "train.jsonl")
     attacked = attack_side(spec, target, judge, record=record, tick=tick)
-    unsafe = _cluster(state, attacked, number)
+    unsafe = _cluster(state, attacked, goals, number)
     if not unsafe:
         return None
-    safe = _lookalikes(state, unsafe, seeds, number)
+    safe = _lookalikes(state, unsafe, benign, seeds, number)
     append_cases(state.settings.out / "regression.jsonl", [*unsafe, *safe])
     state.examples += [*unsafe, *safe]
     artifact, threshold = _retrain(state, number)
@@ -295,6 +331,7 @@ def _round(state: _State, number: int, target: Target) -> tuple[RoundResult, Tar
     clusters = dict(Counter(f"{r.attack}" for r in unsafe).most_common())
     extra = {
         "train_bypasses": len(attacked.bypasses),
+        "train_goals": len(goals),
         "added_unsafe": len(unsafe),
         "added_safe": len(safe),
         "clusters": clusters,
