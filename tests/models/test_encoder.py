@@ -81,3 +81,13 @@ def test_bulk_arena_gives_the_same_embeddings(encoder: MiniLMEncoder) -> None:
     texts = ["kill a python process", "a recipe for banana bread", "", "x" * 300]
     bulk = MiniLMEncoder(workers=2, arena=True).encode(texts, batch_size=2)
     np.testing.assert_allclose(bulk, encoder.encode(texts), atol=1e-5)
+
+
+def test_batches_group_texts_of_similar_length() -> None:
+    from bastion.models.encoder import _batches
+
+    texts = ["short", "tiny", "x" * 500, "y" * 520, "z" * 30]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    groups = _batches(order, texts, 32)
+    assert groups == [[1, 0, 4], [2, 3]]  # the windows do not pad the sentence chunks
+    assert [len(g) for g in _batches(order, texts, 2)] == [2, 1, 2]
