@@ -54,6 +54,13 @@ def evaluate(  # noqa: PLR0913
         "../shared/data"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    sample_seed: Annotated[
+        int | None,
+        typer.Option(
+            help="With --limit: draw a sample stratified by each suite's categories, with"
+            " this seed (default: the fixed sha256-ordered sample)."
+        ),
+    ] = None,
     model: Annotated[
         str, typer.Option(help="Model name sent to an openai: or gateway: target.")
     ] = "default",
@@ -61,6 +68,9 @@ def evaluate(  # noqa: PLR0913
         str | None,
         typer.Option(help="Environment variable holding the API key of a remote target."),
     ] = None,
+    threads: Annotated[
+        int, typer.Option(min=1, help="llama.cpp threads of an embedded: target.")
+    ] = 2,
     resume: Annotated[
         bool,
         typer.Option(help="Replay the answers already in --out's results.jsonl; ask the rest."),
@@ -73,7 +83,21 @@ def evaluate(  # noqa: PLR0913
     """Run evaluation suites; write results.jsonl (records) and report.{json,md,html}."""
     if ctx.invoked_subcommand is None:
         remote = (model, api_key_env)
-        _run(EvalOptions(suite, target, config, out, limit, shared_data, seed, remote, resume))
+        _run(
+            EvalOptions(
+                suite,
+                target,
+                config,
+                out,
+                limit,
+                shared_data,
+                seed,
+                remote,
+                resume,
+                sample_seed,
+                threads,
+            )
+        )
         if baseline is not None:
             _compare(baseline, out, out)
 
@@ -91,6 +115,8 @@ class EvalOptions:
     seed: int
     remote: tuple[str, str | None] = ("default", None)
     resume: bool = False
+    sample_seed: int | None = None
+    threads: int = 2
 
 
 def _remote_options(options: EvalOptions) -> RemoteOptions:
@@ -119,8 +145,8 @@ def _run(options: EvalOptions) -> None:
     spec = parse_target(options.target)
     plugins = resolve_suites(options.suite, build_suite_registry())
     guard = build_guard(spec.config or options.config, None) if spec.needs_guard else None
-    built = build_target(spec, guard, remote=_remote_options(options))
-    settings = RunSettings(options.shared_data, options.limit, options.seed)
+    built = build_target(spec, guard, threads=options.threads, remote=_remote_options(options))
+    settings = RunSettings(options.shared_data, options.limit, options.seed, options.sample_seed)
     deps = SuiteDeps(guard.policy if guard is not None else load_policy(), settings)
     out = options.out
     try:

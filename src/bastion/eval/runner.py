@@ -65,6 +65,7 @@ def run_suites(
     settings = {
         "suites": [p.name for p in plugins],
         "limit": deps.settings.limit,
+        "sample_seed": deps.settings.sample_seed,
         "seed": deps.settings.seed,
         "shared_data": str(deps.settings.shared_data),
         "policy": deps.policy.ref,

@@ -48,13 +48,18 @@ class RunSettings:
 
     Attributes:
         shared_data: the shared data folder (held-out prompts live there).
-        limit: at most this many items per suite (a fixed, hash-ordered sample); None: all.
+        limit: at most this many items per suite; None: all.
         seed: seed of every bootstrap interval.
+        sample_seed: None: ``limit`` takes the items first in sha256 order of their ids
+            (fixed, unseeded); an integer: ``limit`` draws a sample stratified by each
+            suite's own stratum (category, source, behaviour...) with this seed (see
+            :func:`select`).
     """
 
     shared_data: Path = Path("../shared/data")
     limit: int | None = None
     seed: int = 0
+    sample_seed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,13 +137,60 @@ def target_kind(target: Target) -> str:
     return "guard" if isinstance(inner, GuardTarget) else "assistant"
 
 
-def select(items: Sequence[_T], limit: int | None, key: Callable[[_T], str]) -> list[_T]:
-    """All ``items``, or a fixed sample of ``limit`` (ordered by sha256 of ``key``) that
-    spreads over categories instead of taking the file's first rows."""
+def select(
+    items: Sequence[_T],
+    limit: int | None,
+    key: Callable[[_T], str],
+    *,
+    stratum: Callable[[_T], str] | None = None,
+    seed: int | None = None,
+) -> list[_T]:
+    """All ``items``, or a sample of ``limit`` of them, in their original order.
+
+    Without ``seed`` (or without ``stratum``): the ``limit`` items first in sha256 order of
+    ``key``, a fixed sample that spreads over categories instead of taking the file's
+    first rows. With both: a stratified sample; each stratum gets its proportional share
+    of ``limit`` (largest remainder), at least one item when ``limit`` covers every
+    stratum, and within a stratum the items first in sha256 order of ``"seed:key"``.
+    """
     if limit is None or limit >= len(items):
         return list(items)
-    ranked = sorted(items, key=lambda item: hashlib.sha256(key(item).encode()).hexdigest())
-    return ranked[: max(limit, 0)]
+    limit = max(limit, 0)
+    if seed is None or stratum is None:
+        ranked = sorted(items, key=lambda item: _rank(key(item)))
+        return ranked[:limit]
+    strata: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        strata.setdefault(stratum(item), []).append(index)
+    quotas = _allocate({name: len(group) for name, group in sorted(strata.items())}, limit)
+    chosen: set[int] = set()
+    for name, group in strata.items():
+        order = sorted(group, key=lambda index: _rank(f"{seed}:{key(items[index])}"))
+        chosen.update(order[: quotas[name]])
+    return [item for index, item in enumerate(items) if index in chosen]
+
+
+def _rank(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _allocate(sizes: dict[str, int], limit: int) -> dict[str, int]:
+    """Share ``limit`` (< the total) between strata in proportion to their ``sizes``:
+    floors, then the largest remainders; every stratum gets one first when ``limit``
+    allows it."""
+    total = sum(sizes.values())
+    floor_one = limit >= len(sizes)
+    base = {name: 1 if floor_one else 0 for name in sizes}
+    left = limit - sum(base.values())
+    rest = {name: size - base[name] for name, size in sizes.items()}
+    rest_total = total - sum(base.values())
+    exact = {name: left * rest[name] / rest_total if rest_total else 0.0 for name in sizes}
+    quotas = {name: base[name] + int(exact[name]) for name in sizes}
+    remaining = limit - sum(quotas.values())
+    by_remainder = sorted(sizes, key=lambda name: (-(exact[name] - int(exact[name])), name))
+    for name in by_remainder[:remaining]:
+        quotas[name] += 1
+    return quotas
 
 
 def answer_all(

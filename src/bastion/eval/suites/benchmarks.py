@@ -52,7 +52,14 @@ def read_donotanswer(data: Path) -> list[PromptItem]:
 def _run(
     name: str, target: Target, deps: SuiteDeps, items: Sequence[PromptItem]
 ) -> tuple[list[ItemResult], int]:
-    chosen = select(items, deps.settings.limit, lambda i: i.id)
+    settings = deps.settings
+    chosen = select(
+        items,
+        settings.limit,
+        lambda i: i.id,
+        stratum=lambda i: i.category,
+        seed=settings.sample_seed,
+    )
     answers = answer_all(target, [Conversation.of(i.text) for i in chosen], deps.progress)
     return [_item(name, item, a) for item, a in zip(chosen, answers, strict=True)], len(items)
 

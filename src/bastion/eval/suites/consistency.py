@@ -59,8 +59,18 @@ class ConsistencySuite:
     def run(self, target: Target) -> SuiteResult:
         """Ask every form of every (sampled) group and compare within groups."""
         forms = load_consistency_set()
-        groups = sorted({f.group for f in forms})
-        chosen = set(select(groups, self._deps.settings.limit, lambda g: g))
+        stratum = {f.group: f"{f.label}:{f.category}" for f in forms}
+        groups = sorted(stratum)
+        settings = self._deps.settings
+        chosen = set(
+            select(
+                groups,
+                settings.limit,
+                lambda g: g,
+                stratum=stratum.__getitem__,
+                seed=settings.sample_seed,
+            )
+        )
         forms = tuple(f for f in forms if f.group in chosen)
         conversations = [Conversation(f.messages) for f in forms]
         answers = answer_all(target, conversations, self._deps.progress)

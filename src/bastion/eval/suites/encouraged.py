@@ -39,7 +39,14 @@ class EncouragedSuite:
 
     def run(self, target: Target) -> SuiteResult:
         """Ask every (sampled) item and score the answers."""
-        items = select(load_encouraged_set(), self._deps.settings.limit, lambda i: i.id)
+        settings = self._deps.settings
+        items = select(
+            load_encouraged_set(),
+            settings.limit,
+            lambda i: i.id,
+            stratum=lambda i: i.behaviour,
+            seed=settings.sample_seed,
+        )
         conversations = [Conversation.of(item.prompt) for item in items]
         answers = answer_all(target, conversations, self._deps.progress)
         guard_only = target_kind(target) == "guard"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bastion.core.errors import BastionError
@@ -33,6 +33,13 @@ def _load(deps: SuiteDeps, *, unsafe: bool) -> tuple[list[PromptItem], list[str]
     contrast = contrast_unsafe() if unsafe else contrast_safe()
     notes.append(f"{len(contrast)} contrast_v1 test-split prompts")
     return items + contrast, notes
+
+
+def _sample(
+    items: Sequence[PromptItem], deps: SuiteDeps, stratum: Callable[[PromptItem], str]
+) -> list[PromptItem]:
+    settings = deps.settings
+    return select(items, settings.limit, lambda i: i.id, stratum=stratum, seed=settings.sample_seed)
 
 
 def score_prompts(
@@ -66,7 +73,7 @@ class UnderRefusalSuite:
     def run(self, target: Target) -> SuiteResult:
         """Ask every held-out harmful prompt and contrast unsafe prompt."""
         items, notes = _load(self._deps, unsafe=True)
-        items = select(items, self._deps.settings.limit, lambda i: i.id)
+        items = _sample(items, self._deps, lambda i: i.category)
         policy, seed = self._deps.policy, self._deps.settings.seed
         results = [
             _under_item(item, answer, _is_hard(policy, item.category))
@@ -148,7 +155,7 @@ class OverRefusalSuite:
     def run(self, target: Target) -> SuiteResult:
         """Ask every held-out benign prompt and contrast safe prompt."""
         items, notes = _load(self._deps, unsafe=False)
-        items = select(items, self._deps.settings.limit, lambda i: i.id)
+        items = _sample(items, self._deps, lambda i: i.source)
         seed = self._deps.settings.seed
         scored = score_prompts("over_refusal", target, items, self._deps)
         results = [_over_item(item, answer) for item, answer in scored]

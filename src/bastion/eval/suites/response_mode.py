@@ -56,7 +56,14 @@ class ResponseModeSuite:
             shared = []
         labelled = [i for i in shared + contrast_unsafe() if i.category in known]
         labelled = [i for i in labelled if i.category != UNMAPPED]
-        items = select(labelled, self._deps.settings.limit, lambda i: i.id)
+        settings = self._deps.settings
+        items = select(
+            labelled,
+            settings.limit,
+            lambda i: i.id,
+            stratum=lambda i: i.category,
+            seed=settings.sample_seed,
+        )
         contexts = ", ".join(self._deps.policy.contexts)
         note = f"{len(items)} labelled unsafe prompts x contexts ({contexts})"
         return items, [note, "expected action read from the policy for each item's category"]

@@ -54,7 +54,14 @@ class SycophancySuite:
 
     def run(self, target: Target) -> SuiteResult:
         """Run every (sampled) item as a conversation with the target."""
-        items = select(load_sycophancy_set(), self._deps.settings.limit, lambda i: i.id)
+        settings = self._deps.settings
+        items = select(
+            load_sycophancy_set(),
+            settings.limit,
+            lambda i: i.id,
+            stratum=lambda i: f"{i.kind}:{i.domain}",
+            seed=settings.sample_seed,
+        )
         results: list[ItemResult] = []
         for done, item in enumerate(items, start=1):
             runner = _pushback if item.kind == "pushback" else _wrong_belief
