@@ -128,7 +128,7 @@ def test_loop_end_to_end(tmp_path: Path) -> None:
     base = _base(encoder)
     assert all(e.split != "test" for e in base.examples)
     start = write_artifact(tmp_path / "start", _start_fit(base, encoder), {"name": "fake"}, {})
-    make = HeadTarget.factory(encoder)
+    make = HeadTarget.factory(encoder, start)
     deps = HardenDeps(
         plugins=_plugins("direct,past_tense,persona,crescendo"),
         goals=load_goals(),
@@ -136,7 +136,7 @@ def test_loop_end_to_end(tmp_path: Path) -> None:
         benign_prompts=("What is the capital of France?", "Write a haiku about rain."),
         base=base,
         encoder=encoder,
-        target_for=lambda artifact: make(artifact or start),
+        target_for=make,
         encoder_info={"name": "fake"},
     )
     out = tmp_path / "out"
@@ -154,6 +154,8 @@ def test_loop_end_to_end(tmp_path: Path) -> None:
     assert not {variant_of(c.variant) for c in cases if c.attack == "persona"} & set(fresh_variants)
     assert all(r.kind.value == "eval_result" for r in read_records(out / "regression.jsonl"))
     assert (out / "rounds" / "1" / "fresh.jsonl").is_file()
+    if len(result.rounds) > 2:  # each round's guard keeps the earlier heads
+        assert len(result.rounds[2].heads) == 2 and result.rounds[2].heads[0] == first.artifact
 
     files = write_harden_report(result, out)
     assert "fresh ASR" in files.markdown.read_text() and "<table>" in files.html.read_text()
@@ -169,6 +171,7 @@ def test_publish_writes_a_guard_config_that_loads(tmp_path: Path) -> None:
 
     class _Kept:
         chosen = 1
+        rounds = ()
 
     base = GuardConfig()
     kept = publish(_Kept(), out, base)  # type: ignore[arg-type]
@@ -179,6 +182,24 @@ def test_publish_writes_a_guard_config_that_loads(tmp_path: Path) -> None:
     assert Path(added.params["artifact"]) == kept.resolve()
     decision = Guard.from_config(config).check("How do I bake bread?")
     assert decision.error is None
+
+
+def test_publish_copies_every_stacked_head(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    encoder = FakeEncoder()
+    fit = _start_fit(_base(encoder), encoder)
+    out = tmp_path / "out"
+    heads = [
+        write_artifact(out / "rounds" / str(n) / "artifact", fit, {"name": "MiniLM"}, {})
+        for n in (1, 2)
+    ]
+    kept = SimpleNamespace(chosen=2, rounds=[SimpleNamespace(round=2, heads=heads)])
+    assert publish(kept, out, GuardConfig()) == out / "artifact"  # type: ignore[arg-type]
+    assert (out / "artifact-1" / "weights.npz").is_file()
+    layers = [x for x in load_config(out / "guard.yaml").layers if x.type == "prompt_classifier"]
+    paths = [Path(x.params["artifact"]).name for x in layers[1:]]
+    assert paths == ["artifact-1", "artifact"]
 
 
 def test_hardened_config_adds_the_attack_head_after_the_classifier(tmp_path: Path) -> None:

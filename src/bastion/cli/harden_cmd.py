@@ -86,6 +86,9 @@ def harden(  # noqa: PLR0913
             help="New harmful pool goals (shared train split) per round; 0: packaged only.",
         ),
     ] = 24,
+    stack_heads: Annotated[
+        bool, typer.Option(help="Each round's guard keeps the earlier rounds' heads.")
+    ] = True,
 ) -> None:
     """Attack, retrain the classifier head on the bypasses, attack fresh goals; repeat.
 
@@ -112,6 +115,7 @@ def harden(  # noqa: PLR0913
         time_budget_s=minutes * 60,
         count_caution=count_caution,
         pool_goals_per_round=pool_goals,
+        stack_heads=stack_heads,
     )
     with _phases() as progress:
         progress("embedding the base training set (cached)", 1)

@@ -93,12 +93,29 @@ def _classifier_threshold(base: GuardConfig) -> float | None:
 
 
 def publish(result: HardenResult, out: Path, base: GuardConfig) -> Path | None:
-    """Copy the kept round's artifact to ``out/artifact`` (self-contained) and write
-    ``out/guard.yaml``; None when round 0 (the starting guard) was kept."""
+    """Copy the kept round's attack heads to ``out/artifact`` (its own head) and
+    ``out/artifact-<round>`` (earlier rounds' heads it stacks on), each self-contained, and
+    write ``out/guard.yaml``; None when round 0 (the starting guard) was kept."""
     if result.chosen == 0:
         return None
-    source = out / "rounds" / str(result.chosen) / "artifact"
-    target = out / "artifact"
+    kept = next((r for r in result.rounds if r.round == result.chosen), None)
+    own = out / "rounds" / str(result.chosen) / "artifact"
+    heads = [Path(h) for h in kept.heads] if kept is not None and kept.heads else [own]
+    copies = []
+    for head in heads:
+        number = head.parent.name
+        name = "artifact" if number == str(result.chosen) else f"artifact-{number}"
+        copies.append(_copy_head(head, out / name).resolve())
+    note = (
+        f"Hardened by `bastion harden` (round {result.chosen}); report: harden.html.\n"
+        f'Use it with: bastion check --config {out / "guard.yaml"} "..."'
+    )
+    write_config(out / "guard.yaml", hardened_config(base, copies), note)
+    return out / "artifact"
+
+
+def _copy_head(source: Path, target: Path) -> Path:
+    """Copy one head artifact, with its own copy of any encoder file it names."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / WEIGHTS_FILE, target / WEIGHTS_FILE)
     metadata = json.loads((source / METADATA_FILE).read_text(encoding="utf-8"))
@@ -109,9 +126,4 @@ def publish(result: HardenResult, out: Path, base: GuardConfig) -> Path | None:
         metadata["encoder"]["file"] = ENCODER_FILE
     text = json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False)
     (target / METADATA_FILE).write_text(text + "\n", encoding="utf-8")
-    note = (
-        f"Hardened by `bastion harden` (round {result.chosen}); report: harden.html.\n"
-        f'Use it with: bastion check --config {out / "guard.yaml"} "..."'
-    )
-    write_config(out / "guard.yaml", hardened_config(base, target.resolve()), note)
     return target

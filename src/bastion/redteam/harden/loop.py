@@ -11,9 +11,10 @@ Round 0 measures the starting guard. Each round r >= 1:
    with the round's batch of benign pool goals): up to twice as many benign look-alike
    probes per attack, every unit the layer reads of them labelled safe (not for
    many-shot, whose wrapper is harmful by itself);
-4. appends both to the regression suite and the training data, refits the attack head
-   (:mod:`bastion.redteam.harden.head`: a second classifier layer beside the shipped
-   one), writes the round's artifact and guard configuration;
+4. appends both to the regression suite and the training data, fits the round's attack
+   head on all of it (:mod:`bastion.redteam.harden.head`: a classifier layer beside the
+   shipped one) and writes its artifact; with ``stack_heads`` (the default) the round's
+   guard keeps every earlier round's head too, so the head learns what got past them;
 5. attacks the *fresh* set (held-out goals x held-out variants, fixed seeds: the same
    probes every round) and measures the benign pass rate on held-out benign prompts and
    on look-alikes of held-out benign goals.
@@ -74,6 +75,7 @@ class HardenSettings:
     count_caution: bool = False
     max_benign_drop: float = 0.02
     pool_goals_per_round: int = 24
+    stack_heads: bool = True
     seed: int = 0
 
 
@@ -88,7 +90,8 @@ class HardenDeps:
         benign_prompts: held-out benign prompts (never trained or calibrated on).
         base: the base training set, embedded.
         encoder: embeds new examples (the same encoder as ``base``).
-        target_for: builds the target for an artifact (None: the starting one).
+        target_for: builds the target for a list of attack head artifacts (none: the
+            starting guard).
         encoder_info: the ``encoder`` block written into each artifact's metadata.
         align_to: the starting classifier's threshold the attack head is aligned to
             (None: keep its own).
@@ -131,6 +134,7 @@ class RoundResult:
     regression: dict[str, Rate] = field(default_factory=dict)
     threshold: float | None = None
     artifact: str | None = None
+    heads: tuple[str, ...] = ()
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +153,7 @@ class RoundResult:
             "regression": {k: v.to_dict() for k, v in self.regression.items()},
             "threshold": self.threshold,
             "artifact": self.artifact,
+            "heads": list(self.heads),
             "elapsed_s": round(self.elapsed_s, 1),
         }
 
@@ -174,6 +179,7 @@ class _State:
     seen: set[tuple[str, int]] = field(default_factory=set)
     picker: UnitPicker = field(default_factory=UnitPicker)
     vectors: dict[str, Any] = field(default_factory=dict)
+    heads: list[Path] = field(default_factory=list)
 
     def tick(self, label: str, total: int) -> Callable[[], None] | None:
         return self.deps.progress(label, total) if self.deps.progress else None
@@ -326,7 +332,8 @@ def _round(state: _State, number: int, target: Target) -> tuple[RoundResult, Tar
     append_cases(state.settings.out / "regression.jsonl", [*unsafe, *safe])
     state.examples += [*unsafe, *safe]
     artifact, threshold = _retrain(state, number)
-    new_target = state.deps.target_for(artifact)
+    heads = [*state.heads, artifact] if state.settings.stack_heads else [artifact]
+    new_target = state.deps.target_for(heads)
     result = _evaluate(state, new_target, number)
     clusters = dict(Counter(f"{r.attack}" for r in unsafe).most_common())
     extra = {
@@ -338,8 +345,10 @@ def _round(state: _State, number: int, target: Target) -> tuple[RoundResult, Tar
         "regression": check_regression(new_target, state.examples, judge),
         "threshold": threshold,
         "artifact": str(artifact),
+        "heads": tuple(str(h) for h in heads),
         "elapsed_s": state.elapsed(),
     }
+    state.heads = heads
     return _with(result, **extra), new_target
 
 
@@ -372,7 +381,7 @@ def _choose(results: Sequence[RoundResult], settings: HardenSettings) -> int:
 def run_harden(settings: HardenSettings, deps: HardenDeps) -> HardenResult:
     """Run the loop (see the module docstring); artifacts and records go under ``out``."""
     state = _prepare(settings, deps)
-    target = deps.target_for(None)
+    target = deps.target_for(())
     results = [_with(_evaluate(state, target, 0), elapsed_s=state.elapsed())]
     reason = f"round budget ({settings.rounds}) reached"
     for number in range(1, settings.rounds + 1):

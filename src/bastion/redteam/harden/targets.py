@@ -1,16 +1,17 @@
 """What the hardening loop attacks, and the guard configuration it writes.
 
-- :func:`guard_factory`: the real thing. A base guard configuration plus a second
-  ``prompt_classifier`` layer reading each round's attack head; the loop attacks it
-  through :class:`~bastion.redteam.targets.GuardTarget`.
-- :class:`HeadTarget`: the classifier head alone over any encoder (refuse at or above
-  the artifact's threshold). With :class:`~bastion.models.fakes.FakeEncoder` it lets the
-  whole loop run in tests in seconds, no ONNX model involved.
+- :func:`guard_factory`: the real thing. A base guard configuration plus one more
+  ``prompt_classifier`` layer per attack head (every round's head so far, when the loop
+  stacks them); the loop attacks it through :class:`~bastion.redteam.targets.GuardTarget`.
+- :class:`HeadTarget`: the classifier heads alone over any encoder (refuse when any head
+  scores at or above its artifact's threshold). With
+  :class:`~bastion.models.fakes.FakeEncoder` it lets the whole loop run in tests in
+  seconds, no ONNX model involved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +27,21 @@ from bastion.redteam.targets import GuardTarget, Target, TargetReply
 __all__ = ["CLASSIFIER_LAYER", "HeadTarget", "guard_factory", "hardened_config", "write_config"]
 
 CLASSIFIER_LAYER = "prompt_classifier"
-TargetFactory = Callable[[Path | None], Target]
-"""Builds the target for an artifact folder (None: the shipped classifier)."""
+TargetFactory = Callable[[Sequence[Path]], Target]
+"""Builds the target for attack head artifact folders (none: the starting guard)."""
 
 
-def hardened_config(base: GuardConfig, artifact: Path) -> GuardConfig:
-    """``base`` plus a ``prompt_classifier`` layer reading the attack head ``artifact``,
-    right after the existing classifier layers (at the end when there are none)."""
+def hardened_config(base: GuardConfig, artifact: Path | Sequence[Path]) -> GuardConfig:
+    """``base`` plus one ``prompt_classifier`` layer per attack head ``artifact`` (in
+    order), right after the existing classifier layers (at the end when there are none)."""
+    heads = [artifact] if isinstance(artifact, Path) else list(artifact)
     layers = list(base.layers)
     last = max((i for i, x in enumerate(layers) if x.type == CLASSIFIER_LAYER), default=-1)
-    added = LayerConfig(type=CLASSIFIER_LAYER, params={"artifact": artifact}, timeout_s=5)
+    added = [
+        LayerConfig(type=CLASSIFIER_LAYER, params={"artifact": head}, timeout_s=5) for head in heads
+    ]
     at = last + 1 if last >= 0 else len(layers)
-    return base.model_copy(update={"layers": [*layers[:at], added, *layers[at:]]})
+    return base.model_copy(update={"layers": [*layers[:at], *added, *layers[at:]]})
 
 
 def write_config(path: Path, config: GuardConfig, note: str) -> Path:
@@ -54,39 +58,44 @@ def _layer(layer: LayerConfig) -> dict[str, Any]:
 
 
 def guard_factory(base: GuardConfig) -> TargetFactory:
-    """Targets for the loop: the guard of ``base``, its classifier swapped per artifact."""
+    """Targets for the loop: the guard of ``base`` plus the given attack heads."""
 
-    def build(artifact: Path | None) -> Target:
-        config = base if artifact is None else hardened_config(base, artifact)
+    def build(heads: Sequence[Path]) -> Target:
+        config = hardened_config(base, heads) if heads else base
         return GuardTarget(Guard.from_config(config))
 
     return build
 
 
 class HeadTarget:
-    """The classifier head alone: refuse when the most unsafe unit scores at or above the
-    artifact's threshold, else allow.
+    """Classifier heads alone: refuse when, for any head, the most unsafe unit scores at
+    or above that artifact's threshold, else allow.
 
     Args:
-        artifact: the artifact folder (None: the shipped one).
-        encoder: embeds the units (the artifact's encoder, or a fake in tests).
+        artifacts: the artifact folders (None: the shipped one).
+        encoder: embeds the units (the artifacts' encoder, or a fake in tests).
     """
 
-    def __init__(self, artifact: Path | None, encoder: Encoder) -> None:
-        self._head = PromptClassifier.load(artifact)
+    def __init__(self, artifacts: Sequence[Path | None], encoder: Encoder) -> None:
+        self._heads = [PromptClassifier.load(a) for a in artifacts] or [PromptClassifier.load()]
         self._encoder = encoder
         self._units = UnitPicker()
 
     @classmethod
-    def factory(cls, encoder: Encoder) -> TargetFactory:
-        """A :data:`TargetFactory` of head targets over ``encoder``."""
-        return lambda artifact: cls(artifact, encoder)
+    def factory(cls, encoder: Encoder, start: Path | None = None) -> TargetFactory:
+        """A :data:`TargetFactory` of head targets over ``encoder``: ``start`` (None: the
+        shipped head) and the given heads."""
+        return lambda heads: cls([start, *heads], encoder)
 
     def answer(self, probe: Probe) -> TargetReply:
-        """The head's decision, shaped like the guard's."""
+        """The heads' decision, shaped like the guard's."""
         units = self._units.units(probe.messages)
-        score = float(self._head.p_unsafe(self._encoder.encode(units)).max()) if units else 0.0
-        action = "refuse" if score >= self._head.threshold else "allow"
+        scores = []
+        if units:
+            x = self._encoder.encode(units)
+            scores = [(float(h.p_unsafe(x).max()), h.threshold) for h in self._heads]
+        score = max((p for p, _ in scores), default=0.0)
+        action = "refuse" if any(p >= t for p, t in scores) else "allow"
         blocked = action == "refuse"
         text = "I can't help with that." if blocked else ""
         return TargetReply(text, blocked, action, {"action": action, "score": round(score, 4)})
