@@ -10,15 +10,10 @@ See :mod:`bastion.redteam.harden.loop` and design note 0029.
 from bastion.redteam.harden.build import guard_deps, publish
 from bastion.redteam.harden.examples import HardenExample, benign_goals
 from bastion.redteam.harden.head import BaseSet, fit_head
-from bastion.redteam.harden.loop import (
-    HardenDeps,
-    HardenResult,
-    HardenSettings,
-    RoundResult,
-    run_harden,
-)
+from bastion.redteam.harden.loop import HardenDeps, HardenSettings, run_harden
 from bastion.redteam.harden.regression import check_regression, read_cases
 from bastion.redteam.harden.report import write_harden_report
+from bastion.redteam.harden.results import HardenResult, RoundResult
 from bastion.redteam.harden.split import HoldoutAttack, VariantSplit, split_goals
 from bastion.redteam.harden.targets import HeadTarget, guard_factory, hardened_config
 

@@ -25,8 +25,9 @@ from bastion.models.prompt_classifier import METADATA_FILE, WEIGHTS_FILE, Prompt
 from bastion.redteam.base import AttackPlugin, Goal
 from bastion.redteam.harden.examples import benign_goals
 from bastion.redteam.harden.head import BaseSet
-from bastion.redteam.harden.loop import HardenDeps, HardenResult, Progress
+from bastion.redteam.harden.loop import HardenDeps, Progress
 from bastion.redteam.harden.pool import pool_goals
+from bastion.redteam.harden.results import HardenResult
 from bastion.redteam.harden.targets import (
     CLASSIFIER_LAYER,
     guard_factory,

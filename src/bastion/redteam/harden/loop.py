@@ -46,10 +46,10 @@ from bastion.redteam.harden.examples import (
 from bastion.redteam.harden.head import BaseSet, Encoder, embed_cached, fit_head, write_artifact
 from bastion.redteam.harden.pool import batch
 from bastion.redteam.harden.regression import append_cases, check_regression
+from bastion.redteam.harden.results import HardenResult, RoundResult
 from bastion.redteam.harden.split import HoldoutAttack, Side, VariantSplit, split_goals
 from bastion.redteam.harden.targets import TargetFactory
 from bastion.redteam.judges import GuardDecisionJudge
-from bastion.redteam.report.stats import Rate
 from bastion.redteam.targets import Target
 
 __all__ = ["HardenDeps", "HardenResult", "HardenSettings", "RoundResult", "run_harden"]
@@ -115,57 +115,6 @@ class HardenDeps:
     pool_benign_goals: tuple[Goal, ...] = ()
     progress: Progress | None = None
     clock: Callable[[], float] = time.monotonic
-
-
-@dataclass(frozen=True, slots=True)
-class RoundResult:
-    """What one round measured (round 0: the starting guard)."""
-
-    round: int
-    fresh: Rate
-    fresh_by_family: dict[str, Rate]
-    benign: Rate
-    lookalike: Rate
-    train_bypasses: int = 0
-    train_goals: int = 0
-    added_unsafe: int = 0
-    added_safe: int = 0
-    clusters: dict[str, int] = field(default_factory=dict)
-    regression: dict[str, Rate] = field(default_factory=dict)
-    threshold: float | None = None
-    artifact: str | None = None
-    heads: tuple[str, ...] = ()
-    elapsed_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "round": self.round,
-            "fresh_asr": self.fresh.to_dict(),
-            "fresh_by_family": {k: v.to_dict() for k, v in self.fresh_by_family.items()},
-            "benign_pass": self.benign.to_dict(),
-            "lookalike_pass": self.lookalike.to_dict(),
-            "train_bypasses": self.train_bypasses,
-            "train_goals": self.train_goals,
-            "added_unsafe": self.added_unsafe,
-            "added_safe": self.added_safe,
-            "clusters": self.clusters,
-            "regression": {k: v.to_dict() for k, v in self.regression.items()},
-            "threshold": self.threshold,
-            "artifact": self.artifact,
-            "heads": list(self.heads),
-            "elapsed_s": round(self.elapsed_s, 1),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class HardenResult:
-    """Every round, why the loop stopped, and the round whose artifact was kept."""
-
-    rounds: tuple[RoundResult, ...]
-    stop_reason: str
-    chosen: int
-    holdout: dict[str, Any]
 
 
 @dataclass

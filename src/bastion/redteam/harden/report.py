@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.core.errors import RecordError
-from bastion.redteam.harden.loop import HardenResult, RoundResult
+from bastion.redteam.harden.results import HardenResult, RoundResult
 from bastion.redteam.report.figures import _png, _pyplot, have_matplotlib
 from bastion.redteam.report.stats import Rate
 
