@@ -49,6 +49,7 @@ def test_markdown_lists_critical_failures(always_allow: Target, policy: Policy) 
     if under.critical:
         assert "Critical failures" in text
     assert "skipped: applies to assistant targets" not in text  # always-allow is an assistant
+    assert "limit 30, sample seed None" in text  # the header says how items were sampled
 
 
 def test_trade_off_and_json(always_allow: Target, policy: Policy) -> None:
@@ -64,6 +65,7 @@ def test_html_is_self_contained(always_allow: Target, policy: Policy, tmp_path: 
     report = _report(always_allow, policy)
     html = html_report(report)
     assert html.startswith("<!doctype html>") and "<script" not in html
+    assert "limit 30, sample seed None" in html
     assert html.count("data:image/png;base64,") == 2
     assert "src='http" not in html
     written = write_reports(report, tmp_path / "out")

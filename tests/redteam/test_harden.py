@@ -228,3 +228,23 @@ def test_holdout_attack_relays_multi_turn_runs() -> None:
             break
     assert not outcome.success
     assert len(probes) == 5 and probes[-1].converter == "crescendo:step5"
+
+
+@pytest.mark.parametrize(
+    ("boost", "stack", "want"),
+    [(True, True, {"safe-1", "safe-2", "bypass-2"}), (False, True, None), (True, False, None)],
+)
+def test_boosted_heads_fit_the_rounds_bypasses_and_every_safe_row(
+    tmp_path: Path, boost: bool, stack: bool, want: set[str] | None
+) -> None:
+    from bastion.redteam.harden.loop import _State, _training_rows
+
+    rows = [
+        HardenExample(f"{kind}-{n}", int(kind == "bypass"), None, "direct", "v", "g", n)
+        for n in (1, 2)
+        for kind in ("safe", "bypass")
+    ]
+    settings = HardenSettings(out=tmp_path, boost=boost, stack_heads=stack)
+    state = _State(settings, None, None, {}, 0.0, examples=rows)  # type: ignore[arg-type]
+    got = {r.text for r in _training_rows(state, 2)}
+    assert got == (want if want is not None else {r.text for r in rows})

@@ -6,6 +6,8 @@ import pytest
 
 from bastion.core.errors import ConfigError
 from bastion.core.registry import Registry
+from bastion.core.types import Action, Limit
+from bastion.core.verdict import Decision, Verdict
 from bastion.guard import Guard, GuardConfig, LayerConfig
 from bastion.guard.layers.base import LayerPlugin
 from bastion.models.llm import GenerationOptions
@@ -57,4 +59,39 @@ def test_harm_block_thresholds(
 def test_harm_block_rejects_negative_thresholds() -> None:
     with pytest.raises(ConfigError):
         HarmBlock(threshold=-0.1)
-    assert HarmBlock(0.3, 1.01).to_dict() == {"threshold": 0.3, "allowed_threshold": 1.01}
+    want = {"threshold": 0.3, "allowed_threshold": 1.01, "trust_allowed": False}
+    assert HarmBlock(0.3, 1.01).to_dict() == want
+
+
+def _output(limit: Limit, harmful: float) -> Decision:
+    """An output check that refuses the reply in a ``limit`` category at p(harmful)."""
+    verdict = Verdict(layer="response_classifier", score=harmful, response_harmful=harmful)
+    return Decision(
+        action=Action.REFUSE,
+        review=False,
+        score=harmful,
+        category="weapons",
+        limit=limit,
+        techniques=(),
+        layer="response_classifier",
+        explanation="no",
+        verdicts=(verdict,),
+        response_harmful=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("trust", "input_action", "limit", "harmful", "replaced"),
+    [
+        (False, Action.ALLOW, Limit.SOFT, 0.3, True),  # the policy's refuse always stands
+        (True, Action.ALLOW, Limit.SOFT, 0.3, False),  # trusted: needs the allowed threshold
+        (True, Action.ALLOW, Limit.SOFT, 0.95, True),
+        (True, Action.ALLOW, Limit.HARD, 0.3, True),  # hard limits always replace
+        (True, Action.CAUTION, Limit.SOFT, 0.3, True),  # flagged inputs: as before
+    ],
+)
+def test_trust_allowed_leaves_soft_output_refusals_to_the_threshold(
+    trust: bool, input_action: Action, limit: Limit, harmful: float, replaced: bool
+) -> None:
+    block = HarmBlock(threshold=0.2, allowed_threshold=0.9, trust_allowed=trust)
+    assert block.replaces(input_action, _output(limit, harmful)) is replaced

@@ -89,6 +89,13 @@ def harden(  # noqa: PLR0913
     stack_heads: Annotated[
         bool, typer.Option(help="Each round's guard keeps the earlier rounds' heads.")
     ] = True,
+    boost: Annotated[
+        bool,
+        typer.Option(
+            help="With stacked heads, fit each new head on the round's bypasses and every"
+            " safe row so far (--no-boost: on every row so far)."
+        ),
+    ] = True,
 ) -> None:
     """Attack, retrain the classifier head on the bypasses, attack fresh goals; repeat.
 
@@ -116,6 +123,7 @@ def harden(  # noqa: PLR0913
         count_caution=count_caution,
         pool_goals_per_round=pool_goals,
         stack_heads=stack_heads,
+        boost=boost,
     )
     with _phases() as progress:
         progress("embedding the base training set (cached)", 1)

@@ -151,6 +151,14 @@ def run(  # noqa: PLR0913
             "outright (default: --harm-threshold; above 1: never replace those).",
         ),
     ] = None,
+    trust_allowed: Annotated[
+        bool,
+        typer.Option(
+            help="--block-harmful: for inputs the guard allowed outright, a soft-limit "
+            "refusal of the reply also needs --allowed-harm-threshold (hard limits always "
+            "replace; design note 0038).",
+        ),
+    ] = False,
     benign: Annotated[
         int, typer.Option(min=0, help="Also send N held-out benign prompts (benign.json).")
     ] = 0,
@@ -169,7 +177,9 @@ def run(  # noqa: PLR0913
     goal_set = spread_goals(load_goals(goals), limit)
     meta: dict[str, Any] = {"attacks": [p.name for p in chosen], "goals": str(goals or "packaged")}
     meta |= {"limit": limit, "config": config, "judge": judge, "count_caution": count_caution}
-    blocking = HarmBlock(harm_threshold, allowed_harm_threshold) if block_harmful else None
+    blocking = (
+        HarmBlock(harm_threshold, allowed_harm_threshold, trust_allowed) if block_harmful else None
+    )
     meta |= {"attacker": attacker, "model": model, "block_harmful": block_harmful}
     meta |= {"harm_block": blocking.to_dict() if blocking else None}
     http = HttpOptions(model=model, api_key=os.environ.get(api_key_env) or None)

@@ -36,7 +36,8 @@ def html_report(report: EvalReport) -> str:
         f"<h1>bastion eval: {escape(report.target)}</h1>",
         f"<p class='note'>Run {escape(report.run_id)}, {escape(report.started_at)} to "
         f"{escape(report.finished_at)}; policy {escape(str(report.settings.get('policy')))};"
-        f" limit {escape(str(report.settings.get('limit')))}. Shares with bootstrap 95 % "
+        f" limit {escape(str(report.settings.get('limit')))}, sample seed"
+        f" {escape(str(report.settings.get('sample_seed')))}. Shares with bootstrap 95 % "
         "intervals and sample counts.</p>",
         *_plots(report, summary),
         _calibration_html(report),

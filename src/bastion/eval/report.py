@@ -190,6 +190,7 @@ def markdown_report(report: EvalReport) -> str:
         "",
         f"Run `{report.run_id}`, {report.started_at} to {report.finished_at}; policy "
         f"`{report.settings.get('policy')}`, limit {report.settings.get('limit')}, "
+        f"sample seed {report.settings.get('sample_seed')}, "
         f"seed {report.settings.get('seed')}. Values are shares with bootstrap 95 % "
         "intervals and sample counts.",
         "",

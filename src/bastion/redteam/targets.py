@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bastion.core.errors import ConfigError
-from bastion.core.types import Action
+from bastion.core.types import Action, Limit
 
 if TYPE_CHECKING:
     from bastion.core.verdict import Decision
@@ -129,10 +129,14 @@ class HarmBlock:
         allowed_threshold: the threshold for replies to turns the input check allowed
             outright (``allow``, not ``caution``); None: ``threshold``. Above 1, such
             replies are never replaced on this rule (a ``refuse`` still replaces them).
+        trust_allowed: for turns the input check allowed outright, the output check's own
+            soft-limit ``refuse`` also needs ``allowed_threshold`` (design note 0038); a
+            hard-limit ``refuse`` always replaces the reply.
     """
 
     threshold: float | None = None
     allowed_threshold: float | None = None
+    trust_allowed: bool = False
 
     def __post_init__(self) -> None:
         for value in (self.threshold, self.allowed_threshold):
@@ -140,7 +144,10 @@ class HarmBlock:
                 raise ConfigError(f"harm thresholds must be >= 0, got {value}")
 
     def replaces(self, input_action: Action, decision: Decision) -> bool:
-        """Whether the reply judged in ``decision`` is replaced, given the input's action."""
+        """Whether the reply judged in ``decision`` is replaced, given the input's action
+        (the output check's ``refuse`` included)."""
+        if decision.action is Action.REFUSE and not self._trusted(input_action, decision):
+            return True
         if decision.response_harmful is None:
             return False
         threshold = self.threshold
@@ -151,9 +158,19 @@ class HarmBlock:
         judged = [v for v in decision.verdicts if v.response_harmful is not None]
         return bool(judged) and (judged[-1].response_harmful or 0.0) >= threshold
 
-    def to_dict(self) -> dict[str, float | None]:
+    def _trusted(self, input_action: Action, decision: Decision) -> bool:
+        """A soft-limit output ``refuse`` left to the harm threshold (``trust_allowed``)."""
+        return (
+            self.trust_allowed and input_action is Action.ALLOW and decision.limit is not Limit.HARD
+        )
+
+    def to_dict(self) -> dict[str, float | bool | None]:
         """JSON-ready (run metadata)."""
-        return {"threshold": self.threshold, "allowed_threshold": self.allowed_threshold}
+        return {
+            "threshold": self.threshold,
+            "allowed_threshold": self.allowed_threshold,
+            "trust_allowed": self.trust_allowed,
+        }
 
 
 class GuardedModelTarget:
@@ -194,8 +211,11 @@ class GuardedModelTarget:
         text = self._backend.complete(probe.messages, self._options)
         second = self._guard.check_response(probe.messages, text, context=probe.context)
         decision = first.to_dict(verdicts=False)
-        harmful = self._block is not None and self._block.replaces(first.action, second)
-        if second.action is Action.REFUSE or harmful:
+        if self._block is not None:
+            replaced = self._block.replaces(first.action, second)
+        else:
+            replaced = second.action is Action.REFUSE
+        if replaced:
             return TargetReply(
                 second.explanation or _HARMFUL_REPLY, True, first.action.value, decision
             )

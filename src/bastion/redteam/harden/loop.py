@@ -14,7 +14,9 @@ Round 0 measures the starting guard. Each round r >= 1:
 4. appends both to the regression suite and the training data, fits the round's attack
    head on all of it (:mod:`bastion.redteam.harden.head`: a classifier layer beside the
    shipped one) and writes its artifact; with ``stack_heads`` (the default) the round's
-   guard keeps every earlier round's head too, so the head learns what got past them;
+   guard keeps every earlier round's head too, and with ``boost`` (the default) the new
+   head is fitted on the round's bypasses (what got past the earlier heads) and every safe
+   row so far, so each head specialises on what the stack before it misses;
 5. attacks the *fresh* set (held-out goals x held-out variants, fixed seeds: the same
    probes every round) and measures the benign pass rate on held-out benign prompts and
    on look-alikes of held-out benign goals.
@@ -76,6 +78,7 @@ class HardenSettings:
     max_benign_drop: float = 0.02
     pool_goals_per_round: int = 24
     stack_heads: bool = True
+    boost: bool = True
     seed: int = 0
 
 
@@ -250,8 +253,16 @@ def _lookalikes(
     return rows
 
 
+def _training_rows(state: _State, number: int) -> list[HardenExample]:
+    """What the round's head is fitted on: every row so far, or, boosting stacked heads,
+    this round's bypasses (what got past the earlier heads) and every safe row so far."""
+    if not (state.settings.boost and state.settings.stack_heads):
+        return list(state.examples)
+    return [r for r in state.examples if r.label == 0 or r.round == number]
+
+
 def _retrain(state: _State, number: int) -> tuple[Path, float]:
-    deps, rows = state.deps, state.examples
+    deps, rows = state.deps, _training_rows(state, number)
     new = [r.text for r in rows if r.text not in state.vectors]
     if new:
         state.vectors.update(zip(new, embed_cached(deps.encoder, new, None, ""), strict=True))
