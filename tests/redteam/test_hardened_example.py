@@ -46,3 +46,16 @@ def test_decisions(hardened: Guard, text: str, passes: bool) -> None:
     decision = hardened.check(text)
     assert decision.error is None
     assert (decision.action in (Action.ALLOW, Action.CAUTION)) is passes
+
+
+def test_fresh_goals_file_is_hardens_held_out_split() -> None:
+    """examples/redteam/fresh-goals.jsonl (the goals docs/redteam.md measures the hardened
+    guard on) is exactly `bastion harden`'s fresh split: no goal the attack head trained on."""
+    from bastion.redteam import load_goals
+    from bastion.redteam.harden import HardenSettings, split_goals
+
+    settings = HardenSettings(out=ROOT / "unused")
+    train, fresh = split_goals(load_goals(), settings.salt, settings.fresh_share)
+    shipped = load_goals(ROOT / "examples" / "redteam" / "fresh-goals.jsonl")
+    assert [g.id for g in shipped] == [g.id for g in fresh]
+    assert not {g.id for g in shipped} & {g.id for g in train}
