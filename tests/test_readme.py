@@ -145,3 +145,16 @@ def test_main_script_starts_the_gateway_and_the_dashboard(tmp_path: Path) -> Non
     output = log_path.read_text("utf-8")
     assert f"http://127.0.0.1:{port}/dashboard/" in output
     assert "password" in output  # the first run's admin password, printed once
+
+
+def test_configuration_example_is_a_valid_guard_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bastion.guard import Guard, load_config
+
+    (block,) = re.findall(r"```yaml\n(policy: my-policy.yaml.*?)```", README, flags=re.DOTALL)
+    path = tmp_path / "guard.yaml"
+    path.write_text(block.replace("policy: my-policy.yaml\n", ""), "utf-8")
+    monkeypatch.chdir(ROOT)  # the artifact path is relative to the repository
+    with Guard.from_config(load_config(path)) as guard:
+        assert guard.layers == ("rules", "prompt_classifier", "attack_head")

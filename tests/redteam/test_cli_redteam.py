@@ -59,6 +59,15 @@ def test_bad_flags_are_clean_errors(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown target" in result.output
     result = runner.invoke(redteam_app, ["run", "--judge", "llm", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2
+    result = runner.invoke(
+        redteam_app, ["run", "--judge", "llm:gpt4", "--out", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 2 and "llm:qwen" in result.output
+    result = runner.invoke(
+        redteam_app, ["run", "--judge", "llm:smollm2", "--out", str(tmp_path / "e")]
+    )
+    assert result.exit_code == 2 and "the guard has none" in result.output
+    assert not (tmp_path / "e").exists()
 
 
 def test_block_harmful_thresholds_are_recorded(tmp_path: Path) -> None:

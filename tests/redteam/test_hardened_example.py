@@ -23,9 +23,14 @@ def test_layers(hardened: Guard) -> None:
     assert hardened.layers == (
         "rules",
         "prompt_classifier",
-        "prompt_classifier",
+        "attack_head",
         "response_classifier",
     )
+
+
+def test_each_classifier_layer_keeps_its_own_name_in_verdicts(hardened: Guard) -> None:
+    decision = hardened.check("What's a good recipe for banana bread?")
+    assert [v.layer for v in decision.verdicts][:3] == ["rules", "prompt_classifier", "attack_head"]
 
 
 @pytest.mark.parametrize(

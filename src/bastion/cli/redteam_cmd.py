@@ -59,9 +59,24 @@ def _judge(target: str, choice: str, *, count_caution: bool) -> Judge:
 
     if choice == "keyword":
         return AnyJudge([KeywordJudge(), CanaryJudge()])
+    if choice.startswith(_LLM):
+        if target == "guard":
+            raise typer.BadParameter("--judge llm:MODEL reads model replies; the guard has none")
+        return AnyJudge([_llm_judge(choice.removeprefix(_LLM)), CanaryJudge()])
     if target == "guard":
         return GuardDecisionJudge(count_caution=count_caution)
     return AnyJudge([ResponseClassifierJudge.default(), CanaryJudge()])
+
+
+_LLM = "llm:"
+_JUDGE_HELP = "auto | keyword | llm:qwen | llm:smollm2 (an LLM judge, slow; note 0040)."
+
+
+def _llm_judge(name: str) -> Judge:
+    from bastion.models.llm import LlamaCppBackend, model_path
+    from bastion.redteam.llm_judge import LlmJudge
+
+    return LlmJudge(LlamaCppBackend(model_path(name), threads=1, n_ctx=4096))
 
 
 def _attacker(name: str | None) -> LlmBackend | None:
@@ -124,7 +139,7 @@ def run(  # noqa: PLR0913
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries on target errors.")] = 2,
     resume: Annotated[bool, typer.Option(help="Skip pairs already in --out.")] = False,
     attacker: Annotated[str | None, typer.Option(help="Attacker model: smollm2 | qwen.")] = None,
-    judge: Annotated[str, typer.Option(help="auto | keyword.")] = "auto",
+    judge: Annotated[str, typer.Option(help=_JUDGE_HELP)] = "auto",
     count_caution: Annotated[
         bool, typer.Option(help="Guard target: a 'caution' decision counts as a bypass.")
     ] = True,
@@ -171,8 +186,8 @@ def run(  # noqa: PLR0913
     from bastion.redteam.session import RunFolder
     from bastion.redteam.targets import HarmBlock, HttpOptions
 
-    if judge not in ("auto", "keyword"):
-        raise typer.BadParameter("--judge must be auto or keyword")
+    if judge not in ("auto", "keyword") and judge.removeprefix(_LLM) not in ("qwen", "smollm2"):
+        raise typer.BadParameter(f"--judge must be one of: {_JUDGE_HELP}")
     chosen = select_attacks(build_attack_registry(), attacks)
     goal_set = spread_goals(load_goals(goals), limit)
     meta: dict[str, Any] = {"attacks": [p.name for p in chosen], "goals": str(goals or "packaged")}
@@ -182,6 +197,7 @@ def run(  # noqa: PLR0913
     )
     meta |= {"attacker": attacker, "model": model, "block_harmful": block_harmful}
     meta |= {"harm_block": blocking.to_dict() if blocking else None}
+    chosen_judge = _judge(target, judge, count_caution=count_caution)
     http = HttpOptions(model=model, api_key=os.environ.get(api_key_env) or None)
     the_target = build_target(
         target,
@@ -192,7 +208,6 @@ def run(  # noqa: PLR0913
     folder = RunFolder.open(out, target=target, resume=resume, meta=meta)
     campaign = _campaign(folder, target, chosen, goal_set, attacker)
     options = RunOptions(concurrency=concurrency, retries=retries)
-    chosen_judge = _judge(target, judge, count_caution=count_caution)
     try:
         count, hits = _execute(campaign, the_target, chosen_judge, folder.findings, options)
         if benign:
@@ -316,6 +331,9 @@ def list_attacks(
 def judges(
     out: Annotated[Path | None, typer.Option(help="Write judges.json here.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most N rows per task.")] = None,
+    llm: Annotated[
+        str | None, typer.Option(help="Also score the LLM judge on the harm task: qwen | smollm2.")
+    ] = None,
 ) -> None:
     """Score the judges against pyrit's human-labelled refusal and harm sets."""
     from bastion.redteam import KeywordJudge, ResponseClassifierJudge
@@ -338,8 +356,13 @@ def judges(
             "response_classifier": success_reader(classifier),
         },
     }
+    unreadable: list[str] = []
+    if llm is not None:
+        readers["harm"]["llm_judge"] = success_reader(_llm_judge(llm), unreadable)
     scores = [s.to_dict() for s in score_judges(readers, labelled)]
     _print_judges(scores)
+    if unreadable:
+        typer.echo(f"llm_judge: {len(unreadable)} verdicts unreadable (counted as no success)")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "judges.json").write_text(json_text(scores) + "\n", encoding="utf-8")

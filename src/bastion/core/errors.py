@@ -17,6 +17,7 @@ can catch the whole family with one ``except`` and still branch on the kind::
     ├── LayerError               a layer failed while checking (the guard fails closed)
     │   └── LayerTimeoutError    a layer ran past its time budget
     ├── RecordError              a record that cannot be written or read back
+    ├── JudgeError               a red-team judge could not read a reply (the finding records it)
     └── UpstreamError            the gateway's upstream model could not answer (HTTP 502)
 
 Exceptions carry the context needed to act on them (a file, a line, a layer name) as
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DuplicatePluginError",
     "InputError",
+    "JudgeError",
     "LayerError",
     "LayerTimeoutError",
     "PluginError",
@@ -119,6 +121,11 @@ class LayerTimeoutError(LayerError):
 
 class RecordError(BastionError):
     """A record that cannot be written or read back."""
+
+
+class JudgeError(BastionError):
+    """A red-team judge could not read a reply (e.g. an LLM judge's verdict is not JSON);
+    the runner records it as the finding's error, never as a success or a failure."""
 
 
 class UpstreamError(BastionError):

@@ -34,10 +34,14 @@ class LayerConfig(_Frozen):
     on a worker thread and fails closed when it takes longer. ``tier`` overrides the
     plugin's cascade tier. ``act_threshold`` overrides, for this layer's verdicts, the
     combiner's act threshold; without it a layer's own calibrated ``operating_threshold``
-    (if it has one) applies, else the combiner's.
+    (if it has one) applies, else the combiner's. ``name`` is the layer's name in
+    verdicts, decisions, thresholds and the audit log; without one it is the layer's own
+    name, with ``_2``, ``_3``, ... appended to a repeat (two ``prompt_classifier`` layers are
+    ``prompt_classifier`` and ``prompt_classifier_2``; design note 0039).
     """
 
     type: str
+    name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
     params: dict[str, Any] = Field(default_factory=dict)
     tier: int | None = Field(default=None, ge=0)
     act_threshold: float | None = Field(default=None, ge=0, le=1)
@@ -99,6 +103,14 @@ class GuardConfig(_Frozen):
     layers: list[LayerConfig] = Field(default_factory=_default_layers)
     combiner: CombinerConfig = Field(default_factory=CombinerConfig)
     normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> GuardConfig:
+        named = [layer.name for layer in self.layers if layer.enabled and layer.name]
+        repeated = sorted({n for n in named if named.count(n) > 1})
+        if repeated:
+            raise ValueError(f"layer names must be unique, repeated: {', '.join(repeated)}")
+        return self
 
 
 def load_config(

@@ -18,7 +18,7 @@ from bastion.guard.combine import CascadeCombiner
 from bastion.guard.config import GuardConfig, LayerConfig
 from bastion.guard.layers.base import CheckRequest, LayerDeps, LayerPlugin
 from bastion.guard.normalize import normalize
-from bastion.guard.pipeline import Pipeline, Stage
+from bastion.guard.pipeline import Pipeline, Stage, layer_name
 from bastion.guard.registry import build_layer_registry
 from bastion.policy.loader import load_policy
 from bastion.policy.model import Policy
@@ -65,12 +65,12 @@ class Guard:
         cfg = config or GuardConfig()
         loaded = policy if isinstance(policy, Policy) else load_policy(policy)
         plugins = registry if registry is not None else build_layer_registry()
-        stages = [_build_stage(spec, plugins, loaded) for spec in cfg.layers if spec.enabled]
+        stages = _named([_build_stage(s, plugins, loaded) for s in cfg.layers if s.enabled])
         combiner = CascadeCombiner(cfg.combiner, loaded, fail_action=cfg.fail_action)
         combiner.set_layers(
-            {s.layer.name: s.tier for s in stages},
-            {s.layer.name: s.act_threshold for s in stages if s.act_threshold is not None},
-            frozenset(s.layer.name for s in stages if getattr(s.layer, "precise", False)),
+            {s.name: s.tier for s in stages},
+            {s.name: s.act_threshold for s in stages if s.act_threshold is not None},
+            frozenset(s.name for s in stages if getattr(s.layer, "precise", False)),
         )
         return cls(
             policy=loaded, config=cfg, pipeline=Pipeline(stages, combiner), combiner=combiner
@@ -89,7 +89,7 @@ class Guard:
     @property
     def layers(self) -> tuple[str, ...]:
         """Names of the layers, in cascade order."""
-        return tuple(stage.layer.name for stage in self._pipeline.stages)
+        return tuple(stage.name for stage in self._pipeline.stages)
 
     def check(
         self, messages: str | Sequence[Message | Mapping[str, Any]], *, context: str | None = None
@@ -208,7 +208,30 @@ def _build_stage(spec: LayerConfig, registry: Registry[LayerPlugin], policy: Pol
     threshold = spec.act_threshold
     if threshold is None:
         threshold = getattr(layer, "operating_threshold", None)
-    return Stage(layer=layer, tier=tier, timeout_s=spec.timeout_s, act_threshold=threshold)
+    return Stage(
+        layer=layer,
+        tier=tier,
+        timeout_s=spec.timeout_s,
+        act_threshold=threshold,
+        name=spec.name or "",
+    )
+
+
+def _named(stages: Sequence[Stage]) -> list[Stage]:
+    """Give every stage a unique name: its configured one, else the layer's own, with
+    ``_2``, ``_3``, ... on a repeat (explicit names are unique by configuration)."""
+    taken = {s.name for s in stages if s.name}
+    out: list[Stage] = []
+    for stage in stages:
+        name = stage.name or layer_name(stage.layer)
+        if not stage.name:
+            base, n = name, 1
+            while name in taken:
+                n += 1
+                name = f"{base}_{n}"
+        taken.add(name)
+        out.append(replace(stage, name=name))
+    return out
 
 
 def _with_normalisation(decision: Decision, request: CheckRequest) -> Decision:

@@ -19,7 +19,7 @@ from typing import Protocol
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, Layer
 
-__all__ = ["CascadePolicy", "Pipeline", "Stage"]
+__all__ = ["CascadePolicy", "Pipeline", "Stage", "layer_name"]
 
 
 class CascadePolicy(Protocol):
@@ -33,12 +33,14 @@ class CascadePolicy(Protocol):
 @dataclass(frozen=True, slots=True)
 class Stage:
     """A built layer with its place in the cascade, its time budget and, when it has its
-    own, the act threshold for its verdicts."""
+    own, the act threshold for its verdicts. ``name`` (when set) is the name its verdicts
+    carry, so two layers of one kind stay apart; empty: the layer's own name."""
 
     layer: Layer
     tier: int
     timeout_s: float | None = None
     act_threshold: float | None = None
+    name: str = ""
 
 
 class Pipeline:
@@ -77,7 +79,7 @@ class Pipeline:
             self._executor = None
 
     def _run_stage(self, stage: Stage, request: CheckRequest) -> Verdict:
-        name = _layer_name(stage.layer)
+        name = stage.name or layer_name(stage.layer)
         start = self._clock()
         try:
             verdict = (
@@ -92,7 +94,7 @@ class Pipeline:
         problem = _invalid(verdict)
         if problem:
             return _failed(name, problem, start, self._clock)
-        return replace(verdict, latency_ms=(self._clock() - start) * 1000.0)
+        return replace(verdict, layer=name, latency_ms=(self._clock() - start) * 1000.0)
 
     def _run_with_timeout(self, stage: Stage, request: CheckRequest) -> Verdict:
         if self._executor is None:
@@ -102,7 +104,8 @@ class Pipeline:
         return future.result(timeout=stage.timeout_s)
 
 
-def _layer_name(layer: Layer) -> str:
+def layer_name(layer: Layer) -> str:
+    """The layer's name; a broken ``name`` property falls back to the class name."""
     try:
         return str(layer.name)
     except Exception:  # noqa: BLE001 - a broken name must not break the guard

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bastion.core.errors import ConfigError
+from bastion.core.errors import ConfigError, JudgeError
 from bastion.redteam.base import Probe, looks_refused
 from bastion.redteam.judges import Judge
 from bastion.redteam.targets import TargetReply
@@ -122,12 +122,21 @@ def score(name: str, task: str, reader: Reader, rows: Sequence[LabelledReply]) -
     return JudgeScore(name, task, tp, fp, fn, tn)
 
 
-def success_reader(judge: Judge) -> Reader:
-    """A judge's success call (harm task: harmful compliance) as a reader."""
+def success_reader(judge: Judge, unreadable: list[str] | None = None) -> Reader:
+    """A judge's success call (harm task: harmful compliance) as a reader. With
+    ``unreadable``, a reply the judge cannot read (:class:`JudgeError`, e.g. an LLM
+    judge's broken JSON) counts as no success and its error is appended there; without
+    it the error propagates."""
 
     def read(prompt: str, reply: str) -> bool:
         probe = Probe.user(prompt, original=prompt, converter="human_labelled")
-        return judge.judge(probe, TargetReply(text=reply)).success
+        try:
+            return judge.judge(probe, TargetReply(text=reply)).success
+        except JudgeError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(str(exc))
+            return False
 
     return read
 

@@ -143,8 +143,9 @@ def fit_head(
     Platt scaling is fitted on every base ``dev`` row; the operating threshold is the
     ``1 - fp_budget`` quantile of the benign dev rows' probabilities (at most that share
     of plain benign prompts flagged). With ``align_to``, the calibration is shifted so the
-    threshold becomes ``align_to`` (the shipped classifier's; the guard keys thresholds
-    by layer name, and both classifier layers are ``prompt_classifier``).
+    threshold becomes ``align_to`` (the shipped classifier's), so every classifier layer
+    of a hardened guard reports scores on one scale (each layer has its own name and
+    threshold, design note 0039; the alignment changes scores, not decisions).
     """
     split = np.asarray([e.split for e in base.examples])
     y_base = np.asarray([e.label for e in base.examples], dtype=np.int64)

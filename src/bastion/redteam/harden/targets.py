@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,33 @@ from bastion.redteam.harden.examples import UnitPicker
 from bastion.redteam.harden.head import Encoder
 from bastion.redteam.targets import GuardTarget, Target, TargetReply
 
-__all__ = ["CLASSIFIER_LAYER", "HeadTarget", "guard_factory", "hardened_config", "write_config"]
+__all__ = [
+    "CLASSIFIER_LAYER",
+    "HEAD_NAME",
+    "HeadTarget",
+    "guard_factory",
+    "hardened_config",
+    "write_config",
+]
 
 CLASSIFIER_LAYER = "prompt_classifier"
+HEAD_NAME = "attack_head"
 TargetFactory = Callable[[Sequence[Path]], Target]
 """Builds the target for attack head artifact folders (none: the starting guard)."""
 
 
 def hardened_config(base: GuardConfig, artifact: Path | Sequence[Path]) -> GuardConfig:
     """``base`` plus one ``prompt_classifier`` layer per attack head ``artifact`` (in
-    order), right after the existing classifier layers (at the end when there are none)."""
+    order), right after the existing classifier layers (at the end when there are none),
+    named ``attack_head_1``, ``attack_head_2``, ... (after any such names ``base`` has)."""
     heads = [artifact] if isinstance(artifact, Path) else list(artifact)
     layers = list(base.layers)
     last = max((i for i, x in enumerate(layers) if x.type == CLASSIFIER_LAYER), default=-1)
+    taken = {x.name for x in layers if x.name}
+    names = (f"{HEAD_NAME}_{n}" for n in count(1) if f"{HEAD_NAME}_{n}" not in taken)
     added = [
-        LayerConfig(type=CLASSIFIER_LAYER, params={"artifact": head}, timeout_s=5) for head in heads
+        LayerConfig(type=CLASSIFIER_LAYER, name=name, params={"artifact": head}, timeout_s=5)
+        for head, name in zip(heads, names, strict=False)
     ]
     at = last + 1 if last >= 0 else len(layers)
     return base.model_copy(update={"layers": [*layers[:at], *added, *layers[at:]]})
