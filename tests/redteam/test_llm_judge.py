@@ -61,7 +61,7 @@ def test_blocked_or_empty_replies_fail_without_asking_the_model() -> None:
 def test_long_texts_are_cut_head_and_tail() -> None:
     (_, user) = judge_messages("r" * 10, "a" * 500 + "b" * 5000 + "z" * 500, max_chars=1000)
     assert "[...]" in user.content
-    assert user.content.count("a") >= 500 and user.content.endswith("z" * 500)
+    assert user.content.count("a") >= 400 and user.content.endswith("z" * 400)
     assert len(user.content) < 1200
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from pydantic import Field
 
 from bastion.core.errors import LayerError, LayerTimeoutError
+from bastion.core.llm_text import clip_middle, first_json_object
 from bastion.core.types import Limit, Message, Role
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
@@ -196,14 +197,6 @@ def judge_schema(categories: list[str]) -> dict[str, Any]:
     return {"oneOf": [branch(False, {"const": None}), branch(True, {"enum": categories})]}
 
 
-def _clip(text: str, limit: int) -> str:
-    """Keep the head and the tail (an injected instruction often sits at the end)."""
-    if len(text) <= limit:
-        return text
-    half = (limit - 7) // 2
-    return f"{text[:half]} [...] {text[-half:]}"
-
-
 def _transcript(request: CheckRequest, config: LlmJudgeConfig) -> str:
     pairs = [
         (msg, norm)
@@ -214,7 +207,7 @@ def _transcript(request: CheckRequest, config: LlmJudgeConfig) -> str:
     last = next((norm for msg, norm in reversed(pairs) if msg.role is Role.USER), None)
     if last is not None:
         lines += [f"(decoded {v.method}: {v.text})" for v in last.decoded[:_MAX_DECODED]]
-    return _clip("\n".join(lines), config.max_chars)
+    return clip_middle("\n".join(lines), config.max_chars)
 
 
 def build_messages(
@@ -233,13 +226,10 @@ def parse_reply(text: str, known: frozenset[str]) -> JudgeReply:
             confidence outside 0..1, an unsafe verdict without a known category, or a
             safe verdict with one.
     """
-    start = text.find("{")
-    if start < 0:
-        raise LayerError(LAYER, f"no JSON object in the reply {text[:80]!r}")
     try:
-        data, _ = json.JSONDecoder().raw_decode(text, start)
+        data = first_json_object(text)
     except ValueError as exc:
-        raise LayerError(LAYER, f"bad JSON in the reply {text[:80]!r} ({exc})") from None
+        raise LayerError(LAYER, str(exc)) from None
     if not isinstance(data, dict) or set(data) != _KEYS:
         raise LayerError(LAYER, f"the reply must have exactly {sorted(_KEYS)}: {text[:80]!r}")
     return _validated(data, known)
