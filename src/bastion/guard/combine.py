@@ -25,7 +25,7 @@ Rules, in order:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bastion.core.types import Action, Limit
@@ -64,6 +64,13 @@ class CascadeCombiner:
         self._tiers = dict(tiers)
         self._thresholds = dict(thresholds or {})
         self._precise = frozenset(precise)
+
+    def with_thresholds(self, overrides: Mapping[str, float]) -> CascadeCombiner:
+        """A copy with the act thresholds of the layers in ``overrides`` replaced (what-if
+        analysis of recorded verdicts: ``Guard.recombine``)."""
+        copy = CascadeCombiner(self._cfg, self._policy, fail_action=self._fail_action)
+        copy.set_layers(self._tiers, {**self._thresholds, **overrides}, self._precise)
+        return copy
 
     def act_threshold(self, layer: str) -> float:
         """The act threshold for verdicts of ``layer``."""

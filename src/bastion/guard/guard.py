@@ -118,6 +118,27 @@ class Guard:
             raise InputError(f"response must be a string, got {type(response).__name__}")
         return self._decide(as_messages(messages), response, self._context(context))
 
+    def recombine(self, decision: Decision, act_thresholds: Mapping[str, float]) -> Decision:
+        """The decision this guard would have made from ``decision``'s recorded verdicts
+        had the named layers acted at ``act_thresholds`` (offline threshold search, e.g.
+        ``benchmarks/harm_block_dev.py``). A decision without verdicts (oversized input,
+        internal failure) comes back unchanged: there is nothing to recombine, and it
+        already failed closed.
+
+        Raises:
+            ConfigError: a name that is not one of this guard's layers.
+        """
+        unknown = sorted(set(act_thresholds) - set(self.layers))
+        if unknown:
+            raise ConfigError(f"recombine: unknown layers {unknown}; the guard has {self.layers}")
+        if not decision.verdicts:
+            return decision
+        combined = self._combiner.with_thresholds(act_thresholds).combine(
+            decision.verdicts, decision.context
+        )
+        techniques = tuple(sorted({*decision.techniques, *combined.techniques}))
+        return replace(combined, decoded=decision.decoded, techniques=techniques)
+
     def close(self) -> None:
         """Release worker threads."""
         self._pipeline.close()
