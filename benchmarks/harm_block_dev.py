@@ -39,6 +39,7 @@ Run: ``.venv/bin/python benchmarks/harm_block_dev.py [--goals 6] [--benign 300]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -160,12 +161,10 @@ def _rules() -> list[tuple[str, Rule]]:
 def _inputs() -> list[tuple[str, Inputs]]:
     """Input act-threshold overrides, the deployed (own) thresholds first."""
     points: list[tuple[str, Inputs]] = []
-    for classifier in INPUT_THRESHOLDS:
-        for head in INPUT_THRESHOLDS:
-            chosen = {"prompt_classifier": classifier, "attack_head": head}
-            overrides = {k: v for k, v in chosen.items() if v is not None}
-            name = " ".join(f"{k}>={v}" for k, v in overrides.items()) or "own thresholds"
-            points.append((name, overrides))
+    for pair in itertools.product(INPUT_THRESHOLDS, repeat=len(INPUT_LAYERS)):
+        overrides = {k: v for k, v in zip(INPUT_LAYERS, pair, strict=True) if v is not None}
+        name = " ".join(f"{k}>={v}" for k, v in overrides.items()) or "own thresholds"
+        points.append((name, overrides))
     return points
 
 
