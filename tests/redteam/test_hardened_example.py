@@ -28,6 +28,15 @@ def test_layers(hardened: Guard) -> None:
     )
 
 
+def test_operating_point_is_the_dev_chosen_one() -> None:
+    """The prompt classifier acts at p >= 0.99 (note 0041: chosen on dev data, measured in
+    docs/redteam.md); the attack head keeps its own calibrated threshold."""
+    config = load_config(ROOT / "examples" / "guard-hardened.yaml")
+    thresholds = {layer.name or layer.type: layer.act_threshold for layer in config.layers}
+    assert thresholds["prompt_classifier"] == 0.99
+    assert thresholds["attack_head"] is None
+
+
 def test_each_classifier_layer_keeps_its_own_name_in_verdicts(hardened: Guard) -> None:
     decision = hardened.check("What's a good recipe for banana bread?")
     assert [v.layer for v in decision.verdicts][:3] == ["rules", "prompt_classifier", "attack_head"]
