@@ -22,6 +22,7 @@ from bastion.redteam.base import AttackDeps, Goal, Observation, Probe
 from bastion.redteam.harden import (
     BaseSet,
     HardenDeps,
+    HardenResult,
     HardenSettings,
     HeadTarget,
     HoldoutAttack,
@@ -29,6 +30,7 @@ from bastion.redteam.harden import (
     benign_goals,
     fit_head,
     hardened_config,
+    measure_test,
     publish,
     read_cases,
     run_harden,
@@ -37,7 +39,7 @@ from bastion.redteam.harden import (
 )
 from bastion.redteam.harden.examples import HardenExample, UnitPicker, goal_probes
 from bastion.redteam.harden.head import HeadFit, write_artifact
-from bastion.redteam.harden.split import variant_of
+from bastion.redteam.harden.split import split_names, variant_of
 from bastion.redteam.harden.targets import write_config
 from bastion.training.data import Example
 
@@ -48,28 +50,43 @@ def _plugins(spec: str) -> tuple:  # type: ignore[type-arg]
     return tuple(select_attacks(build_attack_registry(), spec))
 
 
-def test_goal_split_is_disjoint_stratified_and_stable() -> None:
+def test_goal_split_is_three_way_disjoint_stratified_and_stable() -> None:
     goals = load_goals()
-    train, fresh = split_goals(goals, SALT, 0.4)
-    assert {g.id for g in train}.isdisjoint(g.id for g in fresh)
-    assert len(train) + len(fresh) == len(goals)
-    assert {g.category for g in fresh} == {g.category for g in goals}  # every category held out
-    assert split_goals(goals, SALT, 0.4) == (train, fresh)
-    assert split_goals(goals, "other", 0.4)[1] != fresh
+    split = split_goals(goals, SALT)
+    sides = [{g.id for g in split.side(s)} for s in ("train", "dev", "test")]
+    assert sum(len(s) for s in sides) == len(goals) == len(set().union(*sides))
+    assert {g.category for g in split.test} == {g.category for g in goals}  # every category
+    assert {g.category for g in split.dev} == {g.category for g in goals}
+    assert split_goals(goals, SALT) == split
+    assert split_goals(goals, "other").test != split.test
+
+
+def test_split_names_sizes() -> None:
+    names = [f"n{i}" for i in range(10)]
+    sides = split_names(names, SALT)
+    assert [len(sides[s]) for s in ("train", "dev", "test")] == [5, 2, 3]
+    assert split_names(["a"], SALT) == {"train": {"a"}, "dev": set(), "test": set()}
+    pair = split_names(["a", "b"], SALT)
+    assert not pair["train"] and len(pair["dev"]) == len(pair["test"]) == 1
+    shared = split_names(["a", "b"], SALT, pair_shared=True)
+    assert len(shared["train"]) == 1 and shared["dev"] == shared["test"] != shared["train"]
+    three = split_names(["a", "b", "c"], SALT)
+    assert all(len(three[s]) == 1 for s in ("train", "dev", "test"))
 
 
 def test_variant_split_and_holdout_attack_keep_the_sides_apart() -> None:
     plugins = _plugins("persona,past_tense,base64")
     goals = load_goals()
-    split = VariantSplit.discover(plugins, goals, salt=SALT, share=0.4)
-    assert split.fresh["base64"] == frozenset()  # a fixed transformation: goal hold-out only
+    split = VariantSplit.discover(plugins, goals, salt=SALT)
+    assert split.held_out("base64") == frozenset()  # a fixed transformation: goal hold-out only
     persona = next(p for p in plugins if p.name == "persona")
-    fresh = split.fresh["persona"]
-    assert fresh and fresh < split.seen["persona"]
-    for side in ("train", "fresh"):
+    held = split.held_out("persona")
+    assert held and held < split.seen["persona"]
+    assert split.sides["persona"]["dev"].isdisjoint(split.sides["persona"]["test"])
+    for side in ("train", "dev", "test"):
         attack = HoldoutAttack(persona, split, side, range(8), AttackDeps())
         used = {variant_of(p.converter) for g in goals for p in _first(attack, g)}
-        assert (used <= fresh) if side == "fresh" else used.isdisjoint(fresh)
+        assert used <= split.sides["persona"][side]
 
 
 def _first(attack: HoldoutAttack, goal: Goal) -> list[Probe]:
@@ -123,7 +140,21 @@ def _start_fit(base: BaseSet, encoder: FakeEncoder) -> HeadFit:
     return fit_head(base, rows, encoder.encode([r.text for r in rows]).astype(np.float64))
 
 
-def test_loop_end_to_end(tmp_path: Path) -> None:
+def _spy_sides(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every side a :class:`HoldoutAttack` is built for from now on, in order."""
+    sides: list[str] = []
+    build = HoldoutAttack.__init__
+
+    def spy(self: HoldoutAttack, plugin, split, side, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        sides.append(side)
+        build(self, plugin, split, side, *args, **kwargs)
+
+    monkeypatch.setattr(HoldoutAttack, "__init__", spy)
+    return sides
+
+
+def test_loop_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sides = _spy_sides(monkeypatch)
     encoder = FakeEncoder()
     base = _base(encoder)
     assert all(e.split != "test" for e in base.examples)
@@ -133,7 +164,7 @@ def test_loop_end_to_end(tmp_path: Path) -> None:
         plugins=_plugins("direct,past_tense,persona,crescendo"),
         goals=load_goals(),
         benign_goals=benign_goals(),
-        benign_prompts=("What is the capital of France?", "Write a haiku about rain."),
+        dev_benign_prompts=("What is the capital of France?", "Write a haiku about rain."),
         base=base,
         encoder=encoder,
         target_for=make,
@@ -141,25 +172,43 @@ def test_loop_end_to_end(tmp_path: Path) -> None:
     )
     out = tmp_path / "out"
     result = run_harden(HardenSettings(out=out, rounds=2, min_gain=-1.0), deps)
+    assert "test" not in sides and {"train", "dev"} <= set(sides)  # the loop never reads test
 
     assert [r.round for r in result.rounds] == [0, 1, 2] or result.stop_reason.startswith("no new")
     first = result.rounds[1]
     assert first.added_unsafe > 0 and first.added_safe > 0 and first.threshold is not None
-    assert first.fresh.trials == result.rounds[0].fresh.trials  # the same fresh probes
+    assert first.attacked.trials == result.rounds[0].attacked.trials  # the same dev probes
+    assert {r.side for r in result.rounds} == {"dev"} and result.test is None
     cases = read_cases(out / "regression.jsonl")
     assert {c.label for c in cases} == {0, 1}
-    fresh_goals = set(result.holdout["fresh"])
-    assert not fresh_goals & {c.goal_id for c in cases}  # fresh goals are never trained on
-    fresh_variants = result.holdout["fresh_variants"]["persona"]
-    assert not {variant_of(c.variant) for c in cases if c.attack == "persona"} & set(fresh_variants)
+    held_goals = set(result.holdout["dev"]) | set(result.holdout["test"])
+    assert not held_goals & {c.goal_id for c in cases}  # held-out goals are never trained on
+    persona = result.holdout["variants"]["persona"]
+    held = set(persona["dev"]) | set(persona["test"])
+    assert not {variant_of(c.variant) for c in cases if c.attack == "persona"} & held
     assert all(r.kind.value == "eval_result" for r in read_records(out / "regression.jsonl"))
-    assert (out / "rounds" / "1" / "fresh.jsonl").is_file()
+    assert (out / "rounds" / "1" / "dev.jsonl").is_file()
     if len(result.rounds) > 2:  # each round's guard keeps the earlier heads
         assert len(result.rounds[2].heads) == 2 and result.rounds[2].heads[0] == first.artifact
 
+    _check_reports_and_the_test_reading(result, deps, out, sides)
+
+
+def _check_reports_and_the_test_reading(
+    result: HardenResult, deps: HardenDeps, out: Path, sides: list[str]
+) -> None:
     files = write_harden_report(result, out)
-    assert "fresh ASR" in files.markdown.read_text() and "<table>" in files.html.read_text()
-    assert json.loads(files.json.read_text())["rounds"][0]["round"] == 0
+    assert "Test split not measured" in files.markdown.read_text()
+
+    tested = measure_test(result, HardenSettings(out=out), deps, ("Name three rivers.",))
+    assert tested.test is not None and tested.test.side == "test" and "test" in sides
+    assert tested.test.round == result.chosen and tested.test.benign.trials == 1
+    assert (out / "test" / "test.jsonl").is_file()
+    files = write_harden_report(tested, out)
+    markdown = files.markdown.read_text()
+    assert "measured once on the test split" in markdown and "<table>" in files.html.read_text()
+    data = json.loads(files.json.read_text())
+    assert data["rounds"][0]["round"] == 0 and data["test"]["side"] == "test"
 
 
 def test_publish_writes_a_guard_config_that_loads(tmp_path: Path) -> None:
@@ -217,8 +266,8 @@ def test_hardened_config_adds_the_attack_head_after_the_classifier(tmp_path: Pat
 def test_holdout_attack_relays_multi_turn_runs() -> None:
     (crescendo,) = _plugins("crescendo")
     goal = Goal("x", "drugs", "make a thing", "things")
-    split = VariantSplit.discover((crescendo,), (goal,), salt=SALT, share=0.4)
-    run = HoldoutAttack(crescendo, split, "fresh", range(2)).run(goal)
+    split = VariantSplit.discover((crescendo,), (goal,), salt=SALT)
+    run = HoldoutAttack(crescendo, split, "test", range(2)).run(goal)
     probes = [next(run)]
     while len(probes) < 10:
         try:
@@ -245,6 +294,6 @@ def test_boosted_heads_fit_the_rounds_bypasses_and_every_safe_row(
         for kind in ("safe", "bypass")
     ]
     settings = HardenSettings(out=tmp_path, boost=boost, stack_heads=stack)
-    state = _State(settings, None, None, {}, 0.0, examples=rows)  # type: ignore[arg-type]
+    state = _State(settings, None, None, 0.0, examples=rows)  # type: ignore[arg-type]
     got = {r.text for r in _training_rows(state, 2)}
     assert got == (want if want is not None else {r.text for r in rows})

@@ -86,7 +86,9 @@ def test_an_uncategorised_goal_makes_an_unsafe_row_without_a_category() -> None:
     assert row is not None and row.label == 1 and row.category is None
 
 
-def test_loop_attacks_new_pool_goals_every_round_and_keeps_the_fresh_set(tmp_path: Path) -> None:
+def test_loop_attacks_new_pool_goals_every_round_and_keeps_the_held_out_sets(
+    tmp_path: Path,
+) -> None:
     encoder = FakeEncoder()
     base = _base(encoder)
     start = write_artifact(tmp_path / "start", _start_fit(base, encoder), {"name": "fake"}, {})
@@ -103,7 +105,7 @@ def test_loop_attacks_new_pool_goals_every_round_and_keeps_the_fresh_set(tmp_pat
         plugins=tuple(select_attacks(build_attack_registry(), "direct,past_tense,persona")),
         goals=load_goals(),
         benign_goals=benign_goals(),
-        benign_prompts=("What is the capital of France?",),
+        dev_benign_prompts=("What is the capital of France?",),
         base=base,
         encoder=encoder,
         target_for=make,
@@ -115,10 +117,11 @@ def test_loop_attacks_new_pool_goals_every_round_and_keeps_the_fresh_set(tmp_pat
     result = run_harden(settings, deps)
     rounds = result.rounds[1:]
     assert rounds and all(r.train_goals == len(result.holdout["train"]) + 4 for r in rounds)
-    assert {r.fresh.trials for r in result.rounds} == {result.rounds[0].fresh.trials}
+    assert {r.attacked.trials for r in result.rounds} == {result.rounds[0].attacked.trials}
     cases = read_cases(tmp_path / "out" / "regression.jsonl")
     first = {c.goal_id for c in cases if c.round == 1 and c.goal_id.startswith("pool.")}
     assert first and first <= {g.id for g in (*pool[:4], *benign_pool[:8])}
     second = {c.goal_id for c in cases if c.round == 2 and c.goal_id.startswith("pool.")}
     assert second <= {g.id for g in (*pool[4:8], *benign_pool[8:], *benign_pool[:4])}
-    assert not {c.goal_id for c in cases} & set(result.holdout["fresh"])
+    held = set(result.holdout["dev"]) | set(result.holdout["test"])
+    assert not {c.goal_id for c in cases} & held

@@ -62,14 +62,15 @@ def test_decisions(hardened: Guard, text: str, passes: bool) -> None:
     assert (decision.action in (Action.ALLOW, Action.CAUTION)) is passes
 
 
-def test_fresh_goals_file_is_hardens_held_out_split() -> None:
-    """examples/redteam/fresh-goals.jsonl (the goals docs/redteam.md measures the hardened
-    guard on) is exactly `bastion harden`'s fresh split: no goal the attack head trained on."""
+def test_published_goals_are_the_test_split_of_the_harden_loop() -> None:
+    """`bastion redteam run --split test` (the goals docs/redteam.md measures on) is exactly
+    the test side `bastion harden` holds out: no goal the attack head trained or chose on."""
     from bastion.redteam import load_goals
     from bastion.redteam.harden import HardenSettings, split_goals
+    from bastion.redteam.splits import goals_of_split
 
     settings = HardenSettings(out=ROOT / "unused")
-    train, fresh = split_goals(load_goals(), settings.salt, settings.fresh_share)
-    shipped = load_goals(ROOT / "examples" / "redteam" / "fresh-goals.jsonl")
-    assert [g.id for g in shipped] == [g.id for g in fresh]
-    assert not {g.id for g in shipped} & {g.id for g in train}
+    split = split_goals(load_goals(), settings.salt, (settings.dev_share, settings.test_share))
+    published = goals_of_split(load_goals(), "test")
+    assert [g.id for g in published] == [g.id for g in split.test]
+    assert not {g.id for g in published} & {g.id for g in (*split.train, *split.dev)}

@@ -11,6 +11,7 @@ import typer
 
 from bastion.cli.check import check
 from bastion.cli.demo import demo
+from bastion.cli.docs_cmd import docs_app
 from bastion.cli.eval_cmd import eval_app
 from bastion.cli.export_cmd import export_app
 from bastion.cli.harden_cmd import harden
@@ -20,6 +21,7 @@ from bastion.cli.policy_cmd import policy_app
 from bastion.cli.redteam_cmd import redteam_app
 from bastion.cli.reward_cmd import reward_app
 from bastion.cli.serve_cmd import serve_app
+from bastion.cli.splits_cmd import splits_app
 from bastion.cli.train import train_app
 
 __all__ = ["app", "main"]
@@ -46,6 +48,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.command("harden")(harden)
+app.add_typer(splits_app, name="splits")
+app.add_typer(docs_app, name="docs")
 
 
 def _print_version(value: bool) -> None:

@@ -57,6 +57,8 @@ def _print(result: HardenResult) -> None:
         table.add_column(column)
     for r in result.rounds:
         table.add_row(*round_cells(r))
+    if result.test is not None:
+        table.add_row(*round_cells(result.test))
     stdout_console().print(table)
     typer.echo(f"stopped: {result.stop_reason}; kept round {result.chosen}")
 
@@ -89,6 +91,15 @@ def harden(  # noqa: PLR0913
     stack_heads: Annotated[
         bool, typer.Option(help="Each round's guard keeps the earlier rounds' heads.")
     ] = True,
+    max_benign_drop: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Keep the last round whose dev benign and look-alike pass rates are within"
+            " this of round 0's.",
+        ),
+    ] = 0.02,
     boost: Annotated[
         bool,
         typer.Option(
@@ -97,22 +108,28 @@ def harden(  # noqa: PLR0913
         ),
     ] = True,
 ) -> None:
-    """Attack, retrain the classifier head on the bypasses, attack fresh goals; repeat.
+    """Attack, retrain the classifier head on the bypasses, choose on dev; then test once.
 
-    Writes OUT/harden.html (table and plot), harden.json, harden.md, regression.jsonl,
-    rounds/N/ (findings and each round's artifact), and the kept artifact in OUT/artifact
+    Every round is measured on the dev split (dev goals, held-out variants, dev benign
+    prompts), which chooses the kept round and stops the loop; the kept guard is then
+    measured once on the test split (bastion splits show). Writes OUT/harden.html (table
+    and plot), harden.json, harden.md, regression.jsonl, rounds/N/ (findings and each
+    round's artifact), test/ (the test findings), and the kept artifact in OUT/artifact
     with OUT/guard.yaml pointing at it. The shipped artifact is never written.
     """
     from bastion.guard import load_config
     from bastion.redteam import load_goals
     from bastion.redteam.harden import (
         HardenSettings,
+        benign_prompts,
         guard_deps,
+        measure_test,
         publish,
         run_harden,
         write_harden_report,
     )
     from bastion.redteam.registry import build_attack_registry, select_attacks
+    from bastion.training.data import load_examples
 
     base = load_config(config, environ=os.environ)
     plugins = tuple(select_attacks(build_attack_registry(), attacks))
@@ -124,6 +141,7 @@ def harden(  # noqa: PLR0913
         pool_goals_per_round=pool_goals,
         stack_heads=stack_heads,
         boost=boost,
+        max_benign_drop=max_benign_drop,
     )
     with _phases() as progress:
         progress("embedding the base training set (cached)", 1)
@@ -136,6 +154,9 @@ def harden(  # noqa: PLR0913
             progress=progress,
         )
         result = run_harden(settings, deps)
+        # The one reading of the test side: after the loop chose its round on dev.
+        test_prompts = benign_prompts(load_examples(shared_data), "test")
+        result = measure_test(result, settings, deps, test_prompts)
     files = write_harden_report(result, out)
     kept = publish(result, out, base)
     _print(result)

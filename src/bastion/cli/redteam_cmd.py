@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -177,6 +177,13 @@ def run(  # noqa: PLR0913
     benign: Annotated[
         int, typer.Option(min=0, help="Also send N held-out benign prompts (benign.json).")
     ] = 0,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="Goals of one side of the pinned split (train | dev | test; all: every "
+            "goal). Published figures use test; anything that chooses uses dev.",
+        ),
+    ] = "all",
     shared_data: SharedData = DEFAULT_SHARED_DATA,
 ) -> None:
     """Run attacks on a target; findings go to OUT/findings.jsonl, the report beside them."""
@@ -184,13 +191,15 @@ def run(  # noqa: PLR0913
     from bastion.redteam.registry import build_attack_registry, select_attacks
     from bastion.redteam.runner import spread_goals
     from bastion.redteam.session import RunFolder
+    from bastion.redteam.splits import goals_of_split
     from bastion.redteam.targets import HarmBlock, HttpOptions
 
     if judge not in ("auto", "keyword") and judge.removeprefix(_LLM) not in ("qwen", "smollm2"):
         raise typer.BadParameter(f"--judge must be one of: {_JUDGE_HELP}")
     chosen = select_attacks(build_attack_registry(), attacks)
-    goal_set = spread_goals(load_goals(goals), limit)
+    goal_set = spread_goals(goals_of_split(load_goals(goals), split), limit)
     meta: dict[str, Any] = {"attacks": [p.name for p in chosen], "goals": str(goals or "packaged")}
+    meta |= {"split": split}
     meta |= {"limit": limit, "config": config, "judge": judge, "count_caution": count_caution}
     blocking = (
         HarmBlock(harm_threshold, allowed_harm_threshold, trust_allowed) if block_harmful else None
@@ -206,12 +215,12 @@ def run(  # noqa: PLR0913
         block_harmful=blocking or False,
     )
     folder = RunFolder.open(out, target=target, resume=resume, meta=meta)
-    campaign = _campaign(folder, target, chosen, goal_set, attacker)
+    campaign = _campaign(folder, target, chosen, goal_set, (attacker, split))
     options = RunOptions(concurrency=concurrency, retries=retries)
     try:
         count, hits = _execute(campaign, the_target, chosen_judge, folder.findings, options)
         if benign:
-            _benign(the_target, benign, shared_data, out)
+            _benign(the_target, benign, shared_data, out, "dev" if split == "dev" else "test")
     finally:
         if callable(closing := getattr(the_target, "close", None)):
             closing()  # HTTP targets hold a connection pool
@@ -219,13 +228,15 @@ def run(  # noqa: PLR0913
     _report_folder(out, None, out)
 
 
-def _benign(target: Target, n: int, shared_data: Path, out: Path) -> None:
-    """Measure and write the benign pass rate on ``n`` held-out benign prompts."""
+def _benign(
+    target: Target, n: int, shared_data: Path, out: Path, side: Literal["dev", "test"]
+) -> None:
+    """Measure and write the benign pass rate on ``n`` held-out benign prompts of ``side``."""
     from bastion.redteam.benign import benign_sample, measure_benign
-    from bastion.redteam.harden.build import held_out_benign
+    from bastion.redteam.harden.build import benign_prompts
     from bastion.training.data import load_examples
 
-    prompts = benign_sample(held_out_benign(load_examples(shared_data)), n)
+    prompts = benign_sample(benign_prompts(load_examples(shared_data), side), n)
     with _progress(len(prompts)) as tick:
         result = measure_benign(target, prompts, tick)
     path = result.write(out)
@@ -238,13 +249,16 @@ def _campaign(
     target: str,
     chosen: list[AttackPlugin],
     goals: tuple[Goal, ...],
-    attacker: str | None,
+    attacker_and_split: tuple[str | None, str],
 ) -> Campaign:
-    """The chosen attacks, built (with the attacker model, if any), over ``goals``."""
+    """The chosen attacks, built (with the attacker model, if any), over ``goals``; on the
+    ``dev`` or ``test`` split each is limited to that side's variants."""
     from bastion.redteam import AttackDeps, Campaign
+    from bastion.redteam.splits import side_attacks
 
+    attacker, split = attacker_and_split
     deps = AttackDeps(attacker=_attacker(attacker))
-    built = tuple((p, p.build(p.config_model(), deps)) for p in chosen)
+    built = side_attacks(chosen, split, deps)
     return Campaign(folder.run_id, target, built, goals, folder.done)
 
 
@@ -256,12 +270,14 @@ def _execute(
     from bastion.redteam import run_campaign
     from bastion.redteam.runner import plan_pairs
     from bastion.redteam.session import FindingSink
+    from bastion.redteam.splits import NO_VARIANT
 
     with RecordWriter(findings) as writer, _progress(len(plan_pairs(campaign))) as tick:
         sink = FindingSink(writer, utc_now)
 
         def record(finding: Finding) -> None:
-            sink(finding)
+            if finding.note != NO_VARIANT:  # a held-out side without this attack's variant
+                sink(finding)
             tick()
 
         run_campaign(campaign, target, judge, record, options=options)

@@ -2,10 +2,12 @@
 
 :func:`guard_deps` builds :class:`~bastion.redteam.harden.loop.HardenDeps` for an attack
 head over the packaged MiniLM (see :mod:`bastion.redteam.harden.head`): it embeds the base
-training set once (cached), aligns to the starting classifier's threshold, and held-out
-benign prompts are the test split of the shared benign prompts plus the contrast
-set's ``test`` safe prompts (neither is ever trained or calibrated on); pool goals come
-from the shared data's ``train`` split (:mod:`bastion.redteam.harden.pool`).
+training set once (cached), aligns to the starting classifier's threshold, and its benign
+prompts are the ``dev`` split of the shared benign prompts plus the contrast set's ``dev``
+safe prompts (what chooses the kept round); pool goals come from the shared data's
+``train`` split (:mod:`bastion.redteam.harden.pool`). :func:`benign_prompts` with
+``"test"`` gives the prompts of the one final measurement
+(:func:`~bastion.redteam.harden.final.measure_test`), read by the CLI after the loop.
 :func:`publish` copies the kept round's artifact into ``out/artifact`` with its own copy of
 any encoder file it names (the shipped artifact is never written) and writes
 ``out/guard.yaml``: the starting guard plus the attack head layer.
@@ -17,7 +19,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bastion.datasets import load_contrast_set
 from bastion.guard import GuardConfig
@@ -36,15 +38,16 @@ from bastion.redteam.harden.targets import (
 )
 from bastion.training.data import load_examples
 
-__all__ = ["ENCODER_FILE", "guard_deps", "held_out_benign", "publish"]
+__all__ = ["ENCODER_FILE", "benign_prompts", "guard_deps", "publish"]
 
 ENCODER_FILE = "encoder.onnx"
 
 
-def held_out_benign(examples: Sequence[Any]) -> tuple[str, ...]:
-    """Benign prompts of the shared test split and the contrast test set's safe prompts."""
-    shared = [e.text for e in examples if e.split == "test" and e.label == 0]
-    return tuple(dict.fromkeys([*shared, *(p.safe for p in load_contrast_set("test"))]))
+def benign_prompts(examples: Sequence[Any], split: Literal["dev", "test"]) -> tuple[str, ...]:
+    """Benign prompts of one held-out split: the shared benign prompts of ``split`` and the
+    contrast set's safe prompts of ``split`` (neither side is ever trained on)."""
+    shared = [e.text for e in examples if e.split == split and e.label == 0]
+    return tuple(dict.fromkeys([*shared, *(p.safe for p in load_contrast_set(split))]))
 
 
 def guard_deps(
@@ -70,7 +73,7 @@ def guard_deps(
         plugins=plugins,
         goals=goals,
         benign_goals=benign_goals(),
-        benign_prompts=held_out_benign(examples),
+        dev_benign_prompts=benign_prompts(examples, "dev"),
         base=BaseSet.embed(examples, encoder, cache, MODEL_SHA256),
         encoder=encoder,
         target_for=guard_factory(base),

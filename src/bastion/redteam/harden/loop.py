@@ -1,4 +1,4 @@
-"""``bastion harden``: attack, learn from the bypasses, retrain, attack fresh, repeat.
+"""``bastion harden``: attack, learn from the bypasses, retrain, choose on dev, repeat.
 
 Round 0 measures the starting guard. Each round r >= 1:
 
@@ -17,13 +17,17 @@ Round 0 measures the starting guard. Each round r >= 1:
    guard keeps every earlier round's head too, and with ``boost`` (the default) the new
    head is fitted on the round's bypasses (what got past the earlier heads) and every safe
    row so far, so each head specialises on what the stack before it misses;
-5. attacks the *fresh* set (held-out goals x held-out variants, fixed seeds: the same
-   probes every round) and measures the benign pass rate on held-out benign prompts and
-   on look-alikes of held-out benign goals.
+5. attacks the *dev* side (dev goals x held-out variants, fixed seeds: the same probes
+   every round) and measures the benign pass rate on dev benign prompts and on look-alikes
+   of dev benign goals.
 
 It stops after ``rounds`` rounds, when the time budget is spent, when the training pool
-yields no new bypass, or when the fresh ASR fell by less than ``min_gain`` for
-``patience`` rounds in a row. Design notes 0029 and 0035.
+yields no new bypass, or when the dev ASR fell by less than ``min_gain`` for ``patience``
+rounds in a row; it keeps the last round whose dev benign pass rates stayed within
+``max_benign_drop`` of round 0's. Everything that chooses reads ``dev``: the loop never
+sees a ``test`` goal, variant or prompt (its deps have none). The kept guard is measured on
+``test`` once, afterwards, by :func:`bastion.redteam.harden.final.measure_test`. Design
+notes 0029, 0035 and 0045.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from bastion.redteam.base import AttackPlugin, Goal, Probe
-from bastion.redteam.harden.campaign import Attacked, SideSpec, attack_side, pass_rate
+from bastion.redteam.base import AttackPlugin, Goal
+from bastion.redteam.harden.campaign import Attacked, SideSpec, attack_side
 from bastion.redteam.harden.examples import (
     NOT_BENIGN_WRAPPERS,
     HardenExample,
@@ -46,19 +50,26 @@ from bastion.redteam.harden.examples import (
     goal_probes,
 )
 from bastion.redteam.harden.head import BaseSet, Encoder, embed_cached, fit_head, write_artifact
+from bastion.redteam.harden.measure import HoldoutPlan, SideInputs, measure_side, plan_holdout
 from bastion.redteam.harden.pool import batch
 from bastion.redteam.harden.regression import append_cases, check_regression
 from bastion.redteam.harden.results import HardenResult, RoundResult
-from bastion.redteam.harden.split import HoldoutAttack, Side, VariantSplit, split_goals
+from bastion.redteam.harden.split import DEV_SHARE, SPLIT_SALT, TEST_SHARE, HoldoutAttack
 from bastion.redteam.harden.targets import TargetFactory
 from bastion.redteam.judges import GuardDecisionJudge
 from bastion.redteam.targets import Target
 
-__all__ = ["HardenDeps", "HardenResult", "HardenSettings", "RoundResult", "run_harden"]
+__all__ = [
+    "HardenDeps",
+    "HardenResult",
+    "HardenSettings",
+    "RoundResult",
+    "holdout_plan",
+    "run_harden",
+]
 
 Progress = Callable[[str, int], Callable[[], None]]
 """``progress(label, total)`` returns a ``tick`` to call once per item done."""
-FRESH_SEED_BASE = 1000  # fresh probes use seeds no training round reaches (rounds < 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +81,9 @@ class HardenSettings:
     time_budget_s: float = 3600.0
     min_gain: float = 0.005
     patience: int = 1
-    fresh_share: float = 0.4
-    salt: str = "bastion-harden-v1"
+    dev_share: float = DEV_SHARE
+    test_share: float = TEST_SHARE
+    salt: str = SPLIT_SALT
     seeds_per_round: int = 8
     max_per_cluster: int = 30
     count_caution: bool = False
@@ -88,9 +100,11 @@ class HardenDeps:
 
     Attributes:
         plugins: the attacks.
-        goals: the harmful goals (split into training pool and fresh set).
+        goals: the harmful goals (split into train, dev and test; the loop uses train and
+            dev).
         benign_goals: benign goals for look-alikes (split the same way).
-        benign_prompts: held-out benign prompts (never trained or calibrated on).
+        dev_benign_prompts: benign prompts of the ``dev`` split (what the kept round is
+            chosen on; never trained on).
         base: the base training set, embedded.
         encoder: embeds new examples (the same encoder as ``base``).
         target_for: builds the target for a list of attack head artifacts (none: the
@@ -99,7 +113,7 @@ class HardenDeps:
         align_to: the starting classifier's threshold the attack head is aligned to
             (None: keep its own).
         pool_goals: harmful goals for the training side only, a new batch each round
-            (:mod:`bastion.redteam.harden.pool`; never in the fresh set).
+            (:mod:`bastion.redteam.harden.pool`; never on a held-out side).
         pool_benign_goals: benign goals for the training side's look-alikes, likewise.
         progress: draws progress (None: silent).
         clock: seconds, monotonic.
@@ -108,7 +122,7 @@ class HardenDeps:
     plugins: tuple[AttackPlugin, ...]
     goals: tuple[Goal, ...]
     benign_goals: tuple[Goal, ...]
-    benign_prompts: tuple[str, ...]
+    dev_benign_prompts: tuple[str, ...]
     base: BaseSet
     encoder: Encoder
     target_for: TargetFactory
@@ -124,8 +138,7 @@ class HardenDeps:
 class _State:
     settings: HardenSettings
     deps: HardenDeps
-    split: VariantSplit
-    pools: dict[str, tuple[Goal, ...]]
+    plan: HoldoutPlan
     start: float
     examples: list[HardenExample] = field(default_factory=list)
     seen: set[tuple[str, int]] = field(default_factory=set)
@@ -140,56 +153,36 @@ class _State:
         return self.deps.clock() - self.start
 
 
-def _prepare(settings: HardenSettings, deps: HardenDeps) -> _State:
-    share, salt = settings.fresh_share, settings.salt
-    train, fresh = split_goals(deps.goals, salt, share)
-    benign_train, benign_fresh = split_goals(deps.benign_goals, salt, share)
-    everything = (*deps.goals, *deps.benign_goals)
-    split = VariantSplit.discover(
-        deps.plugins, everything, salt=salt, share=share, seeds=settings.seeds_per_round
+def holdout_plan(settings: HardenSettings, deps: HardenDeps) -> HoldoutPlan:
+    """The split the loop (and the final measurement) works under."""
+    return plan_holdout(
+        deps.plugins,
+        deps.goals,
+        deps.benign_goals,
+        salt=settings.salt,
+        shares=(settings.dev_share, settings.test_share),
+        seeds_per_round=settings.seeds_per_round,
     )
-    pools = {"train": train, "fresh": fresh, "benign_train": benign_train}
-    pools["benign_fresh"] = benign_fresh
-    return _State(settings, deps, split, pools, deps.clock())
 
 
-def _spec(state: _State, goals: Sequence[Goal], side: Side, seeds: Sequence[int]) -> SideSpec:
-    return SideSpec(state.deps.plugins, tuple(goals), state.split, side, tuple(seeds))
+def _prepare(settings: HardenSettings, deps: HardenDeps) -> _State:
+    return _State(settings, deps, holdout_plan(settings, deps), deps.clock())
 
 
-def _fresh_seeds(state: _State) -> range:
-    return range(FRESH_SEED_BASE, FRESH_SEED_BASE + state.settings.seeds_per_round)
+def _spec(state: _State, goals: Sequence[Goal], seeds: Sequence[int]) -> SideSpec:
+    return SideSpec(state.deps.plugins, tuple(goals), state.plan.variants, "train", tuple(seeds))
 
 
 def _evaluate(state: _State, target: Target, number: int) -> RoundResult:
-    folder = state.settings.out / "rounds" / str(number)
-    folder.mkdir(parents=True, exist_ok=True)
-    spec = _spec(state, state.pools["fresh"], "fresh", _fresh_seeds(state))
-    judge = GuardDecisionJudge(count_caution=state.settings.count_caution)
-    tick = state.tick(f"round {number}: fresh attacks", len(spec.plugins) * len(spec.goals))
-    fresh = attack_side(
-        spec, target, judge, record=(f"harden-{number}-fresh", folder / "fresh.jsonl"), tick=tick
+    """The round's guard on the dev side: what chooses the kept round."""
+    inputs = SideInputs(
+        side="dev",
+        benign_prompts=state.deps.dev_benign_prompts,
+        folder=state.settings.out / "rounds" / str(number),
+        number=number,
+        count_caution=state.settings.count_caution,
     )
-    benign = [Probe.user(t, original=t, converter="benign") for t in state.deps.benign_prompts]
-    lookalikes = _lookalike_probes(state, state.pools["benign_fresh"], _fresh_seeds(state))
-    tick = state.tick(f"round {number}: benign checks", len(benign) + len(lookalikes))
-    return RoundResult(
-        round=number,
-        fresh=fresh.rate,
-        fresh_by_family=fresh.by(lambda f: f.family),
-        benign=pass_rate(target, benign, tick),
-        lookalike=pass_rate(target, lookalikes, tick),
-    )
-
-
-def _lookalike_probes(state: _State, goals: Sequence[Goal], seeds: Sequence[int]) -> list[Probe]:
-    """Fresh look-alikes: fresh variants of every attack on the fresh benign goals."""
-    probes = []
-    for plugin in (p for p in state.deps.plugins if p.name not in NOT_BENIGN_WRAPPERS):
-        attack = HoldoutAttack(plugin, state.split, "fresh", seeds)
-        for goal in goals:
-            probes += goal_probes(attack, goal)
-    return probes
+    return measure_side(state.plan, state.deps.plugins, target, inputs, state.deps.progress)
 
 
 def _interleave(first: Sequence[Goal], second: Sequence[Goal]) -> list[Goal]:
@@ -204,9 +197,9 @@ def _round_goals(state: _State, number: int) -> tuple[tuple[Goal, ...], tuple[Go
     the round's own batch of pool goals (benign ones interleaved, so a round's look-alikes
     are not all from the same few packaged goals)."""
     size, deps = state.settings.pool_goals_per_round, state.deps
-    harmful = (*state.pools["train"], *batch(deps.pool_goals, number, size))
+    harmful = (*state.plan.goals.train, *batch(deps.pool_goals, number, size))
     benign = batch(deps.pool_benign_goals, number, 2 * size)
-    return harmful, tuple(_interleave(state.pools["benign_train"], benign))
+    return harmful, tuple(_interleave(state.plan.benign.train, benign))
 
 
 def _cluster(
@@ -243,7 +236,7 @@ def _lookalikes(
     plugins = {p.name: p for p in state.deps.plugins}
     rows: list[HardenExample] = []
     for name, count in sorted(wanted.items()):
-        attack = HoldoutAttack(plugins[name], state.split, "train", seeds)
+        attack = HoldoutAttack(plugins[name], state.plan.variants, "train", seeds)
         probes = [(g, p) for g in goals for p in goal_probes(attack, g)]
         for goal, probe in probes[: 2 * count]:
             made = state.picker.everything(probe, goal, where=(name, number))
@@ -278,7 +271,7 @@ def _round(state: _State, number: int, target: Target) -> tuple[RoundResult, Tar
     per = state.settings.seeds_per_round
     seeds = range(number * per, (number + 1) * per)
     goals, benign = _round_goals(state, number)
-    spec = _spec(state, goals, "train", seeds)
+    spec = _spec(state, goals, seeds)
     judge = GuardDecisionJudge(count_caution=state.settings.count_caution)
     tick = state.tick(f"round {number}: training attacks", len(spec.plugins) * len(spec.goals))
     folder = state.settings.out / "rounds" / str(number)
@@ -317,17 +310,17 @@ def _with(result: RoundResult, **changes: Any) -> RoundResult:
 
 
 def _stalled(results: Sequence[RoundResult], settings: HardenSettings) -> bool:
-    """The fresh ASR fell by less than ``min_gain`` for ``patience`` rounds in a row."""
+    """The dev ASR fell by less than ``min_gain`` for ``patience`` rounds in a row."""
     if len(results) <= settings.patience:
         return False
-    best_before = min(r.fresh.asr for r in results[: -settings.patience])
+    best_before = min(r.attacked.asr for r in results[: -settings.patience])
     recent = results[-settings.patience :]
-    return all(r.fresh.asr > best_before - settings.min_gain for r in recent)
+    return all(r.attacked.asr > best_before - settings.min_gain for r in recent)
 
 
 def _choose(results: Sequence[RoundResult], settings: HardenSettings) -> int:
-    """The last round whose benign pass rates stayed within ``max_benign_drop`` of round 0's
-    (round 0, the starting guard, when none did)."""
+    """The last round whose dev benign pass rates stayed within ``max_benign_drop`` of
+    round 0's (round 0, the starting guard, when none did)."""
     first = results[0]
     ok = [
         r.round
@@ -355,8 +348,7 @@ def run_harden(settings: HardenSettings, deps: HardenDeps) -> HardenResult:
         result, target = done
         results.append(result)
         if _stalled(results, settings):
-            reason = f"fresh ASR stopped falling (min gain {settings.min_gain:.1%})"
+            reason = f"dev ASR stopped falling (min gain {settings.min_gain:.1%})"
             break
-    holdout: dict[str, Any] = {k: [g.id for g in v] for k, v in state.pools.items()}
-    holdout["fresh_variants"] = {k: sorted(v) for k, v in state.split.fresh.items() if v}
+    holdout: dict[str, Any] = state.plan.ids()
     return HardenResult(tuple(results), reason, _choose(results, settings), holdout)

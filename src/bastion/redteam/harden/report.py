@@ -44,7 +44,8 @@ def round_cells(r: RoundResult) -> list[str]:
     regression = _cell(blocked) if blocked else "-"
     return [
         str(r.round),
-        _cell(r.fresh),
+        r.side,
+        _cell(r.attacked),
         _cell(r.benign),
         _cell(r.lookalike),
         f"{r.train_goals} / {r.train_bypasses}" if r.round else "-",
@@ -56,7 +57,8 @@ def round_cells(r: RoundResult) -> list[str]:
 
 ROUND_COLUMNS = [
     "round",
-    "fresh ASR",
+    "split",
+    "ASR",
     "benign pass",
     "look-alike pass",
     "train goals / bypasses",
@@ -66,22 +68,39 @@ ROUND_COLUMNS = [
 ]
 
 
+def _all_rows(result: HardenResult) -> list[RoundResult]:
+    return [*result.rounds, *([result.test] if result.test else [])]
+
+
+def _headline(result: HardenResult) -> list[str]:
+    """The kept guard on the test split (read once), or why there is no test figure."""
+    if result.test is None:
+        return ["Test split not measured: the figures below are dev figures (they chose)."]
+    t = result.test
+    return [
+        f"Kept round {result.chosen}, measured once on the test split: "
+        f"ASR {_cell(t.attacked)}, benign pass {_cell(t.benign)}, "
+        f"look-alike pass {_cell(t.lookalike)}. Judge: the guard's own decision on goals "
+        "harmful by construction (no reply is judged). Rounds were chosen on dev."
+    ]
+
+
 def harden_markdown(result: HardenResult) -> str:
     """The round table, why it stopped and which artifact was kept."""
-    lines = ["# bastion harden", "", "| " + " | ".join(ROUND_COLUMNS) + " |"]
-    lines.append("|" + "---|" * len(ROUND_COLUMNS))
-    lines += ["| " + " | ".join(round_cells(r)) + " |" for r in result.rounds]
+    lines = ["# bastion harden", "", *_headline(result), ""]
+    lines += ["| " + " | ".join(ROUND_COLUMNS) + " |", "|" + "---|" * len(ROUND_COLUMNS)]
+    lines += ["| " + " | ".join(round_cells(r)) + " |" for r in _all_rows(result)]
     lines += ["", f"Stopped: {result.stop_reason}. Kept: round {result.chosen}.", ""]
-    families = sorted({f for r in result.rounds for f in r.fresh_by_family})
+    families = sorted({f for r in result.rounds for f in r.attacked_by_family})
     lines += [
-        "## Fresh ASR by family",
+        "## Dev ASR by family",
         "",
         "| family | " + " | ".join(f"round {r.round}" for r in result.rounds) + " |",
         "|---|" + "---|" * len(result.rounds),
     ]
     for family in families:
         cells = [
-            f"{r.fresh_by_family[family].asr:.0%}" if family in r.fresh_by_family else "-"
+            f"{r.attacked_by_family[family].asr:.0%}" if family in r.attacked_by_family else "-"
             for r in result.rounds
         ]
         lines.append(f"| {family} | " + " | ".join(cells) + " |")
@@ -94,9 +113,9 @@ def rounds_png(result: HardenResult) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     x = [r.round for r in result.rounds]
     series = (
-        ("fresh ASR (under-refusal)", [r.fresh for r in result.rounds], "#c0392b"),
-        ("benign pass (held-out prompts)", [r.benign for r in result.rounds], "#2471a3"),
-        ("look-alike pass (over-refusal)", [r.lookalike for r in result.rounds], "#27ae60"),
+        ("dev ASR (under-refusal)", [r.attacked for r in result.rounds], "#c0392b"),
+        ("dev benign pass", [r.benign for r in result.rounds], "#2471a3"),
+        ("dev look-alike pass (over-refusal)", [r.lookalike for r in result.rounds], "#27ae60"),
     )
     for label, rates, colour in series:
         low = [max(0.0, q.asr - q.interval[0]) for q in rates]
@@ -107,7 +126,7 @@ def rounds_png(result: HardenResult) -> bytes:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("round (0 = starting guard)")
     ax.set_ylabel("rate")
-    ax.set_title("bastion harden: fresh attacks and benign traffic per round")
+    ax.set_title("bastion harden: dev attacks and benign traffic per round")
     ax.legend(fontsize=7, loc="center right")
     return _png(fig)
 
@@ -116,17 +135,18 @@ def _html(result: HardenResult) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ROUND_COLUMNS)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in round_cells(r)) + "</tr>"
-        for r in result.rounds
+        for r in _all_rows(result)
     )
     figure = ""
     if have_matplotlib():
         data = base64.b64encode(rounds_png(result)).decode()
         figure = f'<img alt="rates per round" src="data:image/png;base64,{data}">'
+    headline = "".join(f"<p><b>{html.escape(line)}</b></p>" for line in _headline(result))
     note = html.escape(f"Stopped: {result.stop_reason}. Kept: round {result.chosen}.")
     style = "body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px}"
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>bastion harden</title>"
-        f"<style>{style}</style></head><body><h1>bastion harden</h1>{figure}"
+        f"<style>{style}</style></head><body><h1>bastion harden</h1>{headline}{figure}"
         f"<table><tr>{head}</tr>{rows}</table><p>{note}</p></body></html>\n"
     )
 
@@ -138,6 +158,7 @@ def report_data(result: HardenResult) -> dict[str, Any]:
         "rounds": [r.to_dict() for r in result.rounds],
         "stop_reason": result.stop_reason,
         "chosen_round": result.chosen,
+        "test": result.test.to_dict() if result.test else None,
         "holdout": result.holdout,
     }
 

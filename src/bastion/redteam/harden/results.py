@@ -12,11 +12,18 @@ __all__ = ["HardenResult", "RoundResult"]
 
 @dataclass(frozen=True, slots=True)
 class RoundResult:
-    """What one round measured (round 0: the starting guard)."""
+    """What one round measured on one held-out side (round 0: the starting guard).
+
+    ``side`` is ``dev`` for the rounds of the loop (what chooses) and ``test`` for the one
+    final measurement of the kept round; ``attacked`` is the ASR on that side's goals and
+    variants, ``benign`` and ``lookalike`` the pass rates on its benign prompts and
+    look-alikes.
+    """
 
     round: int
-    fresh: Rate
-    fresh_by_family: dict[str, Rate]
+    side: str
+    attacked: Rate
+    attacked_by_family: dict[str, Rate]
     benign: Rate
     lookalike: Rate
     train_bypasses: int = 0
@@ -34,8 +41,9 @@ class RoundResult:
         """JSON-ready."""
         return {
             "round": self.round,
-            "fresh_asr": self.fresh.to_dict(),
-            "fresh_by_family": {k: v.to_dict() for k, v in self.fresh_by_family.items()},
+            "side": self.side,
+            "asr": self.attacked.to_dict(),
+            "asr_by_family": {k: v.to_dict() for k, v in self.attacked_by_family.items()},
             "benign_pass": self.benign.to_dict(),
             "lookalike_pass": self.lookalike.to_dict(),
             "train_bypasses": self.train_bypasses,
@@ -53,9 +61,12 @@ class RoundResult:
 
 @dataclass(frozen=True, slots=True)
 class HardenResult:
-    """Every round, why the loop stopped, and the round whose artifact was kept."""
+    """Every round (measured on ``dev``), why the loop stopped, the round whose artifact
+    was kept, and (after :func:`~bastion.redteam.harden.final.measure_test`) the kept
+    round measured once on ``test``."""
 
     rounds: tuple[RoundResult, ...]
     stop_reason: str
     chosen: int
     holdout: dict[str, Any]
+    test: RoundResult | None = None
