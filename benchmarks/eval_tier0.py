@@ -18,13 +18,13 @@ Run: ``.venv/bin/python benchmarks/eval_tier0.py [--config GUARD_CONFIG.yaml]`` 
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bastion.core.stats import wilson
 from bastion.core.types import Action
 from bastion.datasets import load_contrast_set
 from bastion.guard import Guard, load_config
@@ -33,18 +33,15 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BLOCKING = {Action.REFUSE, Action.ASK_CONTEXT}
 
 
-def wilson(hits: int, total: int, z: float = 1.96) -> dict[str, Any]:
-    """Rate with its Wilson score interval."""
+def wilson_rate(hits: int, total: int) -> dict[str, Any]:
+    """Rate with its Wilson 95 % interval (:func:`bastion.core.stats.wilson`)."""
     if total == 0:
         return {"rate": None, "n": 0}
-    p = hits / total
-    denom = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    low, high = wilson(hits, total)
     return {
-        "rate": round(p, 4),
-        "low": round(centre - half, 4),
-        "high": round(centre + half, 4),
+        "rate": round(hits / total, 4),
+        "low": round(low, 4),
+        "high": round(high, 4),
         "n": total,
     }
 
@@ -65,8 +62,8 @@ def _rates(guard: Guard, items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
             counts[name][1] += action is not Action.ALLOW
             counts[name][2] += 1
     return {
-        "blocked": {name: wilson(b, n) for name, (b, _, n) in sorted(counts.items())},
-        "flagged": {name: wilson(f, n) for name, (_, f, n) in sorted(counts.items())},
+        "blocked": {name: wilson_rate(b, n) for name, (b, _, n) in sorted(counts.items())},
+        "flagged": {name: wilson_rate(f, n) for name, (_, f, n) in sorted(counts.items())},
     }
 
 

@@ -1,11 +1,13 @@
-"""Bootstrap intervals, the trade-off curve and calibration error."""
+"""Wilson and bootstrap intervals, the trade-off curve and calibration error."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from bastion.core.stats import wilson
 from bastion.eval import bootstrap_mean, expected_calibration_error, rate, tradeoff_curve
-from bastion.eval.metrics import rows_by
+from bastion.eval.metrics import bootstrap_stat, proportion, rows_by
 from bastion.eval.results import ItemResult
 
 
@@ -27,16 +29,58 @@ def test_empty_rate_is_zero_with_no_samples() -> None:
     assert (metric.value, metric.low, metric.high, metric.n) == (0.0, 0.0, 0.0, 0)
 
 
-def test_all_true_has_a_degenerate_interval() -> None:
-    metric = rate("x", [True] * 10)
-    assert metric.low == metric.high == metric.value == 1.0
+def test_rate_is_the_wilson_interval_of_its_counts() -> None:
+    metric = rate("x", [True] * 5 + [False] * 5)
+    assert (metric.low, metric.high) == wilson(5, 10)
+    assert metric.low == pytest.approx(0.2366, abs=1e-4)
 
 
-def test_bootstrap_mean() -> None:
+def test_all_true_and_all_false_keep_a_non_zero_width() -> None:
+    every = rate("x", [True] * 10)
+    assert every.value == every.high == 1.0 and every.low < 1.0
+    assert every.low == pytest.approx(0.7225, abs=1e-4)
+    none = rate("x", [False] * 4)
+    assert none.value == none.low == 0.0 and none.high > 0.0
+
+
+def test_proportion_from_counts() -> None:
+    metric = proportion("p", 3, 4, higher_is_better=False)
+    assert (metric.value, metric.n, metric.higher_is_better) == (0.75, 4, False)
+    assert (metric.low, metric.high) == wilson(3, 4)
+    assert proportion("p", 0, 0).n == 0
+
+
+def test_bootstrap_mean_of_binary_values_is_wilson() -> None:
     metric = bootstrap_mean("m", [0.0, 1.0] * 50)
     assert metric.value == pytest.approx(0.5)
-    assert metric.low < 0.5 < metric.high
+    assert (metric.low, metric.high) == wilson(50, 100)
     assert bootstrap_mean("m", []).n == 0
+
+
+def test_bootstrap_mean_of_other_values_is_bootstrapped() -> None:
+    values = [0.1, 0.4, 0.35, 0.8, 0.55] * 10
+    metric = bootstrap_mean("m", values, seed=1)
+    assert metric.low < metric.value < metric.high
+    assert metric == bootstrap_mean("m", values, seed=1)
+    same = bootstrap_mean("m", [0.3] * 5)  # degenerate: no variation to measure
+    assert same.low == same.high == pytest.approx(0.3)
+
+
+def _f1(rows: np.ndarray) -> np.ndarray:
+    said, truth = rows[..., 0], rows[..., 1]
+    tp = (said * truth).sum(-1)
+    den = said.sum(-1) + truth.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, 2 * tp / np.maximum(den, 1), np.nan)
+
+
+def test_bootstrap_stat_for_a_non_proportion() -> None:
+    rows = np.array([[1, 1], [1, 0], [0, 1], [1, 1], [0, 0]] * 6, dtype=np.float64)
+    metric = bootstrap_stat("f1", rows, _f1, count=30)
+    assert metric.value == pytest.approx(2 * 12 / (18 + 18))
+    assert metric.low < metric.value < metric.high and metric.n == 30
+    undefined = bootstrap_stat("f1", np.zeros((4, 2)), _f1)
+    assert undefined.n == 0
 
 
 def test_tradeoff_curve_ends() -> None:

@@ -1,12 +1,15 @@
 """Comparison of two runs: every shared metric, the difference B - A and its interval.
 
-Runs are read from their ``report.json`` (the summary every run writes). A rate's
-bootstrap distribution is ``Binomial(n, p) / n`` (see :mod:`bastion.eval.metrics`), so the
-difference of two runs is bootstrapped by drawing both rates independently and
-subtracting: a percentile 95 % interval of ``B - A``. A difference whose interval excludes
-zero is marked ``better`` or ``worse`` by the metric's direction; otherwise ``unclear``.
-The two runs are treated as independent samples, which is conservative when they asked
-the same items.
+Runs are read from their ``report.json`` (the summary every run writes). Every rate of a
+report is ``k`` of ``n`` (its value is ``k / n`` to the report's four decimals), so the
+difference of a rate is given Newcombe's hybrid score 95 % interval (method 10, from the
+two Wilson intervals; :func:`bastion.core.stats.newcombe_difference`). A metric that is
+not ``k / n`` (a mean of non-binary values, F1) is differenced with the same construction
+over its own two intervals (MOVER, :func:`bastion.core.stats.mover_difference`). One
+interval of the difference, not two overlapping intervals: a difference whose interval
+excludes zero is marked ``better`` or ``worse`` by the metric's direction; otherwise
+``unclear``. The two runs are treated as independent samples, which is conservative when
+they asked the same items.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bastion.core.errors import InputError
-from bastion.eval.metrics import BOOTSTRAP_SAMPLES
+from bastion.core.stats import mover_difference, newcombe_difference
+from bastion.eval.rerender import metric_counts, metric_from_dict, with_wilson
 from bastion.eval.results import Metric
 
-__all__ = ["MetricDiff", "compare_reports", "comparison_markdown", "load_report_json"]
+__all__ = [
+    "MetricDiff",
+    "compare_reports",
+    "comparison_markdown",
+    "load_report_json",
+    "metric_difference",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,44 +83,39 @@ def load_report_json(path: Path) -> dict[str, Any]:
 
 
 def _metrics(report: dict[str, Any]) -> dict[tuple[str, str], Metric]:
+    """Each suite's metrics; rates rebuilt as ``k / n`` with Wilson intervals, so a report
+    written with another interval convention compares under this one."""
     out: dict[tuple[str, str], Metric] = {}
     for suite in report["suites"]:
         for m in suite.get("metrics", []) if isinstance(suite, dict) else []:
             try:
-                metric = Metric(
-                    str(m["name"]),
-                    float(m["value"]),
-                    float(m["low"]),
-                    float(m["high"]),
-                    int(m["n"]),
-                    bool(m.get("higher_is_better", True)),
-                )
+                metric = with_wilson(metric_from_dict(m))
             except (KeyError, TypeError, ValueError):
                 continue
             out[(str(suite.get("suite")), metric.name)] = metric
     return out
 
 
-def compare_reports(
-    a: dict[str, Any], b: dict[str, Any], *, seed: int = 0
-) -> tuple[MetricDiff, ...]:
+def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> tuple[MetricDiff, ...]:
     """Every metric both runs measured (with samples), in run A's order."""
     left, right = _metrics(a), _metrics(b)
-    rng = np.random.default_rng(seed)
     diffs = []
     for key, ma in left.items():
         mb = right.get(key)
         if mb is None or ma.n == 0 or mb.n == 0:
             continue
-        draws = _draw(rng, mb) - _draw(rng, ma)
-        low, high = np.percentile(draws, [2.5, 97.5])
-        diffs.append(MetricDiff(key[0], ma, mb, mb.value - ma.value, float(low), float(high)))
+        diff, low, high = metric_difference(ma, mb)
+        diffs.append(MetricDiff(key[0], ma, mb, diff, low, high))
     return tuple(diffs)
 
 
-def _draw(rng: np.random.Generator, metric: Metric) -> np.ndarray:
-    p = min(max(metric.value, 0.0), 1.0)
-    return rng.binomial(metric.n, p, size=BOOTSTRAP_SAMPLES) / metric.n
+def metric_difference(a: Metric, b: Metric) -> tuple[float, float, float]:
+    """``(b - a, low, high)``: Newcombe for two rates, MOVER over the metrics' own
+    intervals otherwise."""
+    ka, kb = metric_counts(a), metric_counts(b)
+    if ka is not None and kb is not None:
+        return newcombe_difference(ka, a.n, kb, b.n)
+    return mover_difference(a.value, (a.low, a.high), b.value, (b.low, b.high))
 
 
 def comparison_markdown(a: dict[str, Any], b: dict[str, Any], diffs: tuple[MetricDiff, ...]) -> str:
@@ -122,11 +125,11 @@ def comparison_markdown(a: dict[str, Any], b: dict[str, Any], diffs: tuple[Metri
     lines = [
         f"# bastion eval compare: A `{a.get('target')}` vs B `{b.get('target')}`",
         "",
-        f"A: run `{a.get('run_id')}`; B: run `{b.get('run_id')}`. Difference B - A with a "
-        "bootstrap 95 % interval (independent samples); better / worse only when the "
-        "interval excludes 0.",
+        f"A: run `{a.get('run_id')}`; B: run `{b.get('run_id')}`. Rates with Wilson 95 % "
+        "intervals; the difference B - A with Newcombe's 95 % interval of the difference "
+        "(independent samples); better / worse only when that interval excludes 0.",
         "",
-        "| suite | metric | A | B | B - A [95 % CI] | verdict |",
+        "| suite | metric | A | B | B - A [95 % CI, Newcombe] | verdict |",
         "|---|---|---|---|---|---|",
     ]
     for d in diffs:

@@ -12,7 +12,7 @@ import io
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from bastion.eval.report import TradeOff, calibration_by_group, fmt, trade_off
+from bastion.eval.report import GroupCalibration, TradeOff, calibration_by_group, fmt, trade_off
 from bastion.eval.results import EvalReport, ItemResult, SuiteResult
 
 if TYPE_CHECKING:
@@ -29,18 +29,24 @@ _STYLE = (
 _MAX_LISTED = 40
 
 
-def html_report(report: EvalReport) -> str:
-    """The whole report as one HTML document (no external files)."""
-    summary = trade_off(report)
+def html_report(
+    report: EvalReport,
+    *,
+    summary: TradeOff | None = None,
+    groups: tuple[GroupCalibration, ...] | None = None,
+) -> str:
+    """The whole report as one HTML document (no external files); ``summary`` and
+    ``groups`` as in :func:`bastion.eval.report.markdown_report`."""
+    summary = summary or trade_off(report)
     parts = [
         f"<h1>bastion eval: {escape(report.target)}</h1>",
         f"<p class='note'>Run {escape(report.run_id)}, {escape(report.started_at)} to "
         f"{escape(report.finished_at)}; policy {escape(str(report.settings.get('policy')))};"
         f" limit {escape(str(report.settings.get('limit')))}, sample seed"
-        f" {escape(str(report.settings.get('sample_seed')))}. Shares with bootstrap 95 % "
+        f" {escape(str(report.settings.get('sample_seed')))}. Shares with Wilson 95 % "
         "intervals and sample counts.</p>",
         *_plots(report, summary),
-        _calibration_html(report),
+        _calibration_html(calibration_by_group(report) if groups is None else groups),
     ]
     parts += [_suite_html(suite) for suite in report.suites]
     body = "\n".join(parts)
@@ -66,11 +72,11 @@ def _plots(report: EvalReport, summary: TradeOff) -> list[str]:
     return out
 
 
-def _calibration_html(report: EvalReport) -> str:
+def _calibration_html(groups: tuple[GroupCalibration, ...]) -> str:
     rows = [
         (g.group, f"n={g.n}, unsafe share {g.unsafe_share:.3f}, mean score {g.mean_score:.3f}, "
          f"ECE {g.ece:.3f}")
-        for g in calibration_by_group(report)
+        for g in groups
     ]  # fmt: skip
     if not rows:
         return ""

@@ -1,19 +1,21 @@
-"""Metrics with bootstrap 95 % intervals, the trade-off curve and calibration error.
+"""Metrics with 95 % intervals, the trade-off curve and calibration error.
 
-Every interval is a percentile bootstrap with a fixed seed, so a run is reproducible. For a
-rate (a mean of pass/fail outcomes) resampling ``n`` outcomes with replacement gives a
-pass count that is exactly ``Binomial(n, p)``, so rates are bootstrapped by drawing that
-count directly (the same distribution, without an ``n_boot x n`` index matrix).
+Intervals follow the one convention of :mod:`bastion.core.stats`: a share of outcomes
+(a rate, a precision, a mean of 0/1 values) gets the Wilson score interval from its
+counts, so ``0/n`` and ``n/n`` keep a non-zero width; only statistics that are not
+proportions (a mean of non-binary values, F1, kappa) get a percentile bootstrap with a
+fixed seed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from bastion.core.stats import BOOTSTRAP_SAMPLES, Statistic, bootstrap_interval, wilson
 from bastion.eval.results import CategoryRow, ItemResult, Metric
 
 __all__ = [
@@ -23,49 +25,50 @@ __all__ = [
     "bootstrap_mean",
     "bootstrap_stat",
     "expected_calibration_error",
+    "proportion",
     "rate",
     "rows_by",
     "tradeoff_curve",
 ]
 
-BOOTSTRAP_SAMPLES = 2000
-_LEVEL = 0.95
+
+def proportion(name: str, successes: int, trials: int, *, higher_is_better: bool = True) -> Metric:
+    """``successes / trials`` with its Wilson 95 % interval; ``n`` is ``trials``.
+
+    No trials gives ``value = low = high = 0`` and ``n = 0`` (reports show "n/a").
+    """
+    if trials <= 0:
+        return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
+    low, high = wilson(successes, trials)
+    return Metric(name, successes / trials, low, high, trials, higher_is_better)
 
 
 def rate(
     name: str, outcomes: Iterable[bool], *, seed: int = 0, higher_is_better: bool = True
 ) -> Metric:
-    """The share of true outcomes, with a bootstrap 95 % interval and the count.
+    """The share of true outcomes, with its Wilson 95 % interval and the count.
 
-    An empty input gives ``value = low = high = 0`` and ``n = 0`` (reports show "n/a").
+    ``seed`` is accepted so that a suite hands one seed to every metric; a Wilson interval
+    needs none. An empty input gives ``value = low = high = 0`` and ``n = 0``.
     """
+    del seed
     flags = [bool(o) for o in outcomes]
-    n = len(flags)
-    if n == 0:
-        return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
-    p = sum(flags) / n
-    rng = np.random.default_rng(seed)
-    draws = rng.binomial(n, p, size=BOOTSTRAP_SAMPLES) / n
-    low, high = _percentiles(draws)
-    return Metric(name, p, low, high, n, higher_is_better)
+    return proportion(name, sum(flags), len(flags), higher_is_better=higher_is_better)
 
 
 def bootstrap_mean(
     name: str, values: Sequence[float], *, seed: int = 0, higher_is_better: bool = True
 ) -> Metric:
-    """The mean of ``values`` with a percentile bootstrap 95 % interval."""
+    """The mean of ``values``: Wilson when every value is 0 or 1 (the mean is then a
+    proportion), otherwise a percentile bootstrap 95 % interval (identical values give a
+    zero-width interval: the sample shows no variation)."""
     data = np.asarray(values, dtype=np.float64)
     if data.size == 0:
         return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, data.size, size=(BOOTSTRAP_SAMPLES, data.size))
-    low, high = _percentiles(data[index].mean(axis=1))
+    if bool(np.isin(data, (0.0, 1.0)).all()):
+        return proportion(name, int(data.sum()), int(data.size), higher_is_better=higher_is_better)
+    low, high = bootstrap_interval(data, lambda x: x.mean(axis=1), seed=seed)
     return Metric(name, float(data.mean()), low, high, int(data.size), higher_is_better)
-
-
-Statistic = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-"""Maps rows of shape ``(..., n, k)`` to ``(values, counts)`` of shape ``(...)``; a value
-is NaN where its count is 0 (e.g. precision with nothing predicted positive)."""
 
 
 def bootstrap_stat(
@@ -73,29 +76,27 @@ def bootstrap_stat(
     rows: np.ndarray,
     stat: Statistic,
     *,
+    count: int | None = None,
     seed: int = 0,
     higher_is_better: bool = True,
 ) -> Metric:
-    """A statistic of ``rows`` (shape ``(n, k)``) with a percentile bootstrap 95 % interval
-    over resampled rows; ``n`` of the metric is the statistic's own count (e.g. the
-    predicted positives of a precision). Undefined draws are left out of the interval."""
+    """A statistic of ``rows`` (shape ``(n, k)``) that is NOT a proportion (F1, kappa; for a
+    proportion use :func:`proportion` on its counts), with a percentile bootstrap 95 %
+    interval over resampled rows (:func:`bastion.core.stats.bootstrap_interval`).
+
+    ``stat`` maps rows of shape ``(m, n, k)`` to ``m`` values (NaN where undefined). ``n``
+    of the metric is ``count`` (default: the rows). A statistic undefined on ``rows``, or
+    one the bootstrap cannot give a non-degenerate interval, is reported as not measured
+    (``n = 0``)."""
     if rows.shape[0] == 0:
         return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
-    value, count = stat(rows)
-    if int(count) == 0 or np.isnan(value):
+    try:
+        low, high = bootstrap_interval(rows, stat, seed=seed)
+    except ValueError:
         return Metric(name, 0.0, 0.0, 0.0, 0, higher_is_better)
-    rng = np.random.default_rng(seed)
-    index = rng.integers(0, rows.shape[0], size=(BOOTSTRAP_SAMPLES, rows.shape[0]))
-    draws, _ = stat(rows[index])
-    low, high = _percentiles(draws[~np.isnan(draws)])
-    point = float(value)
-    return Metric(name, point, min(low, point), max(high, point), int(count), higher_is_better)
-
-
-def _percentiles(draws: np.ndarray) -> tuple[float, float]:
-    tail = (1.0 - _LEVEL) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return float(low), float(high)
+    point = float(stat(rows[np.newaxis])[0])
+    n = rows.shape[0] if count is None else count
+    return Metric(name, point, low, high, int(n), higher_is_better)
 
 
 def rows_by(table: str, items: Sequence[ItemResult], *, seed: int = 0) -> tuple[CategoryRow, ...]:

@@ -108,8 +108,7 @@ def calibration_by_group(report: EvalReport) -> tuple[GroupCalibration, ...]:
     return tuple(out)
 
 
-def _calibration_md(report: EvalReport) -> list[str]:
-    rows = calibration_by_group(report)
+def _calibration_md(rows: tuple[GroupCalibration, ...]) -> list[str]:
     if not rows:
         return []
     out = [
@@ -183,15 +182,25 @@ def fmt(metric: Metric) -> str:
     return f"{metric.value:.3f} [{metric.low:.3f}, {metric.high:.3f}] (n={metric.n})"
 
 
-def markdown_report(report: EvalReport) -> str:
-    """The report as Markdown: a summary table, then one section per suite."""
+def markdown_report(
+    report: EvalReport,
+    *,
+    summary: TradeOff | None = None,
+    groups: tuple[GroupCalibration, ...] | None = None,
+) -> str:
+    """The report as Markdown: a summary table, then one section per suite.
+
+    ``summary`` and ``groups`` default to :func:`trade_off` and
+    :func:`calibration_by_group` of the report's items; a report rebuilt from its JSON
+    (:mod:`bastion.eval.rerender`) has no items and passes them in.
+    """
     lines = [
         f"# bastion eval: `{report.target}`",
         "",
         f"Run `{report.run_id}`, {report.started_at} to {report.finished_at}; policy "
         f"`{report.settings.get('policy')}`, limit {report.settings.get('limit')}, "
         f"sample seed {report.settings.get('sample_seed')}, "
-        f"seed {report.settings.get('seed')}. Values are shares with bootstrap 95 % "
+        f"seed {report.settings.get('seed')}. Values are shares with Wilson 95 % "
         "intervals and sample counts.",
         "",
         "| suite | headline metric | value [95 % CI] (n) |",
@@ -201,8 +210,8 @@ def markdown_report(report: EvalReport) -> str:
         head = suite.metrics[0] if suite.metrics else None
         value = fmt(head) if head else "skipped"
         lines.append(f"| {suite.suite} | {head.name if head else '-'} | {value} |")
-    lines += ["", *_trade_off_md(trade_off(report))]
-    lines += ["", *_calibration_md(report)]
+    lines += ["", *_trade_off_md(summary or trade_off(report))]
+    lines += ["", *_calibration_md(calibration_by_group(report) if groups is None else groups)]
     for suite in report.suites:
         lines += ["", *_suite_md(suite)]
     return "\n".join(lines) + "\n"

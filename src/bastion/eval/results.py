@@ -2,7 +2,8 @@
 
 Score convention (as everywhere in bastion): ``score`` is the probability, or for the
 rule tier a documented heuristic, that the input is unsafe, in ``[0, 1]``. Every rate is a
-share in ``[0, 1]`` with a bootstrap 95 % interval and the number of samples it rests on.
+share in ``[0, 1]`` with its Wilson 95 % interval and the number of samples it rests on
+(:mod:`bastion.core.stats`; a statistic that is not a share gets a bootstrap interval).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ __all__ = ["CategoryRow", "EvalReport", "ItemResult", "Metric", "SuiteResult"]
 
 @dataclass(frozen=True, slots=True)
 class Metric:
-    """One measured quantity with its bootstrap interval.
+    """One measured quantity with its 95 % interval.
 
     Attributes:
         name: what is measured, e.g. ``unsafe_catch_rate``.
         value: the point estimate (a share, 0..1, for rates).
-        low: lower end of the 95 % bootstrap interval.
-        high: upper end of the 95 % bootstrap interval.
+        low: lower end of the 95 % interval (Wilson for a rate).
+        high: upper end of the 95 % interval (Wilson for a rate).
         n: how many samples the value rests on (0: not measurable; value is NaN-free 0).
         higher_is_better: direction, for reports.
     """

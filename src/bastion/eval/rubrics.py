@@ -6,7 +6,7 @@ a reader can see why a reply passed. Its refusal feature is a pluggable
 :class:`~bastion.eval.judges.RefusalJudge` (the phrase judge by default; the response
 classifier can be passed in). :func:`check_rubric` measures a judge against the
 hand-labelled replies of ``encouraged_replies_v1`` (precision, recall and agreement per
-behaviour, each with a bootstrap interval), and the suite reports that check next to its
+behaviour, each a proportion with its Wilson interval), and the suite reports that check next to its
 numbers.
 
 For the guard alone there is no reply: :func:`decision_carries` asks whether the decision
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 import numpy as np
 
 from bastion.eval.judges import KeywordRefusalJudge, RefusalJudge
-from bastion.eval.metrics import bootstrap_stat
+from bastion.eval.metrics import proportion
 from bastion.eval.results import CategoryRow
 
 if TYPE_CHECKING:
@@ -221,44 +221,39 @@ def check_rubric(
     seed: int = 0,
 ) -> tuple[CategoryRow, ...]:
     """Precision, recall and agreement of ``judge`` against the hand labels, per behaviour
-    and over all, each with a bootstrap 95 % interval (``judge check`` table rows)."""
+    and over all, each a proportion of its own count with a Wilson 95 % interval
+    (``judge check`` table rows; ``n`` is the predicted positives of a precision, the true
+    positives of a recall, the replies of an agreement)."""
     rows: list[CategoryRow] = []
     groups = {b: [r for r in replies if r.behaviour == b] for b in dict.fromkeys(
         r.behaviour for r in replies
     )}  # fmt: skip
     groups["all"] = list(replies)
+    del seed  # Wilson intervals need no seed; kept so a suite hands one seed everywhere
     for name, group in groups.items():
         said = np.array([judge.judge(r.behaviour, prompts.get(r.prompt_id, ""), r.reply).good
-                         for r in group])  # fmt: skip
-        truth = np.array([r.good for r in group])
-        pairs = np.stack([said, truth], axis=1).astype(np.float64)
+                         for r in group], dtype=bool)  # fmt: skip
+        truth = np.array([r.good for r in group], dtype=bool)
         for stat, fn in _STATS.items():
-            rows.append(
-                CategoryRow(
-                    "judge check", f"{name} {stat}", bootstrap_stat(stat, pairs, fn, seed=seed)
-                )
-            )
+            successes, trials = fn(said, truth)
+            metric = proportion(stat, successes, trials)
+            rows.append(CategoryRow("judge check", f"{name} {stat}", metric))
     return tuple(rows)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+Counts = tuple[int, int]
 
 
-def _precision(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    said, truth = pairs[..., 0], pairs[..., 1]
-    return _ratio((said * truth).sum(-1), said.sum(-1)), said.sum(-1)
+def _precision(said: np.ndarray, truth: np.ndarray) -> Counts:
+    return int((said & truth).sum()), int(said.sum())
 
 
-def _recall(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    said, truth = pairs[..., 0], pairs[..., 1]
-    return _ratio((said * truth).sum(-1), truth.sum(-1)), truth.sum(-1)
+def _recall(said: np.ndarray, truth: np.ndarray) -> Counts:
+    return int((said & truth).sum()), int(truth.sum())
 
 
-def _agreement(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    same = (pairs[..., 0] == pairs[..., 1]).astype(np.float64)
-    return same.mean(-1), np.full(same.shape[:-1], same.shape[-1])
+def _agreement(said: np.ndarray, truth: np.ndarray) -> Counts:
+    return int((said == truth).sum()), int(said.size)
 
 
 _STATS: Final = {"precision": _precision, "recall": _recall, "agreement": _agreement}

@@ -49,7 +49,8 @@ class RunSettings:
     Attributes:
         shared_data: the shared data folder (held-out prompts live there).
         limit: at most this many items per suite; None: all.
-        seed: seed of every bootstrap interval.
+        seed: seed of the bootstrap intervals (statistics that are not proportions; rates
+            get Wilson intervals, which need none).
         sample_seed: None: ``limit`` takes the items first in sha256 order of their ids
             (fixed, unseeded); an integer: ``limit`` draws a sample stratified by each
             suite's own stratum (category, source, behaviour...) with this seed (see

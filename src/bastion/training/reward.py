@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from bastion.core.stats import wilson
 from bastion.models.encoder import EMBEDDING_DIM, MODEL_SHA256, TOKENIZER_SHA256
 from bastion.shaping.features import FeatureSpec, Featurizer, Projection
 from bastion.shaping.reward import ARTIFACT_FORMAT, METADATA_FILE, WEIGHTS_FILE, TextEncoder
@@ -195,22 +196,15 @@ def pairwise_metrics(
 
 def _accuracy(margin: Float) -> dict[str, Any]:
     n = len(margin)
-    acc = float((margin > 0).mean()) if n else 0.0
-    low, high = _wilson(acc, n)
+    correct = int((margin > 0).sum())
+    acc = correct / n if n else 0.0
+    low, high = wilson(correct, n)
     return {
         "accuracy": round(acc, 4),
         "ci95": [round(low, 4), round(high, 4)],
         "mean_margin": round(float(margin.mean()), 4) if n else None,
         "n": n,
     }
-
-
-def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
 
 
 def _per_group(examples: list[PreferenceExample], margin: Float, split: str) -> dict[str, float]:

@@ -76,10 +76,12 @@ def _example(finding: Finding) -> list[str]:
 
 
 def _diff_lines(diff: Diff) -> list[str]:
-    lines = ["## Difference from the baseline run", "", "| family | baseline | this run | delta |"]
-    lines.append("|---|---|---|---|")
+    lines = ["## Difference from the baseline run", ""]
+    lines += ["| family | baseline | this run | delta [95 % CI, Newcombe] |", "|---|---|---|---|"]
     for fam, (old, new) in diff.by_family.items():
-        lines.append(f"| {fam} | {_cell(old)} | {_cell(new)} | {new.asr - old.asr:+.0%} |")
+        delta, low, high = diff.delta(fam)
+        change = f"{delta:+.0%} [{low:+.0%}, {high:+.0%}]"
+        lines.append(f"| {fam} | {_cell(old)} | {_cell(new)} | {change} |")
     lines += ["", f"Fixed pairs: {len(diff.fixed)}; newly successful pairs: {len(diff.broken)}."]
     lines += [f"- now succeeds: {a} on `{g}`" for a, g in diff.broken[:20]]
     return [*lines, ""]

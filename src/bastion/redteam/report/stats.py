@@ -1,4 +1,5 @@
-"""Attack success rates with Wilson intervals, by family, attack and category; run diffs.
+"""Attack success rates with Wilson intervals, by family, attack and category; run diffs
+with Newcombe intervals of each difference (both from :mod:`bastion.core.stats`).
 
 ASR = successes / judged trials, where findings with an ``error`` are left out of the
 denominator (and counted separately): a target that crashed was not defended.
@@ -11,34 +12,17 @@ soft-limit request with ``caution`` makes the plain ASR high without any attack)
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bastion.core.stats import newcombe_difference, wilson
 from bastion.redteam.findings import Finding
 
-__all__ = ["Diff", "Rate", "Summary", "diff_runs", "summarize", "wilson"]
+__all__ = ["Diff", "Rate", "Summary", "diff_runs", "rate_difference", "summarize", "wilson"]
 
-_Z95 = 1.959963984540054
 BASELINE = "baseline"
-
-
-def wilson(successes: int, trials: int, z: float = _Z95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (95 % by default).
-
-    ``(0, 1)`` for no trials.
-    """
-    if trials <= 0:
-        return (0.0, 1.0)
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the edges
-    high = 1.0 if successes == trials else min(1.0, centre + half)
-    return (low, high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +53,14 @@ class Rate:
             "asr": round(self.asr, 4),
             "ci95": [round(low, 4), round(high, 4)],
         }
+
+
+def rate_difference(old: Rate, new: Rate) -> tuple[float, float, float]:
+    """``new.asr - old.asr`` with Newcombe's 95 % interval (:mod:`bastion.core.stats`):
+    ``(delta, low, high)``; a negative delta is a lower ASR in the new run. The two runs
+    are treated as independent samples, which is conservative when they attacked the same
+    (attack, goal) pairs."""
+    return newcombe_difference(old.successes, old.trials, new.successes, new.trials)
 
 
 def _rate(findings: Iterable[Finding]) -> Rate:
@@ -184,20 +176,28 @@ class Diff:
     fixed: tuple[tuple[str, str], ...]
     broken: tuple[tuple[str, str], ...]
 
+    def delta(self, family: str) -> tuple[float, float, float]:
+        """``(new ASR - baseline ASR, low, high)`` of ``family``, Newcombe 95 % interval."""
+        old, new = self.by_family[family]
+        return rate_difference(old, new)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
+        """JSON-ready; each family's ``delta`` (new - baseline) has its ``delta_ci95``."""
         return {
-            "by_family": {
-                fam: {
-                    "baseline": old.to_dict(),
-                    "new": new.to_dict(),
-                    "delta": round(new.asr - old.asr, 4),
-                }
-                for fam, (old, new) in self.by_family.items()
-            },
+            "by_family": {fam: _delta_dict(old, new) for fam, (old, new) in self.by_family.items()},
             "fixed": [list(k) for k in self.fixed],
             "broken": [list(k) for k in self.broken],
         }
+
+
+def _delta_dict(old: Rate, new: Rate) -> dict[str, Any]:
+    delta, low, high = rate_difference(old, new)
+    return {
+        "baseline": old.to_dict(),
+        "new": new.to_dict(),
+        "delta": round(delta, 4),
+        "delta_ci95": [round(low, 4), round(high, 4)],
+    }
 
 
 def diff_runs(baseline: Sequence[Finding], new: Sequence[Finding]) -> Diff:
