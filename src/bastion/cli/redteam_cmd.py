@@ -19,6 +19,7 @@ from bastion.cli._common import (
     printable,
     stdout_console,
 )
+from bastion.cli.redteam_judges import JUDGE_HELP, judges
 
 if TYPE_CHECKING:
     from bastion.core.registry import Registry
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         RunOptions,
         Target,
     )
+    from bastion.redteam.judge_info import JudgeCard
     from bastion.redteam.report import Summary
     from bastion.redteam.session import RunFolder
 
@@ -46,37 +48,6 @@ _TARGET_HELP = (
     "guard | embedded:smollm2 | embedded:smollm2+guard (or qwen) | openai:URL | gateway:URL "
     "(URL: the API root, e.g. http://127.0.0.1:8000/v1)."
 )
-
-
-def _judge(target: str, choice: str, *, count_caution: bool) -> Judge:
-    from bastion.redteam import (
-        AnyJudge,
-        CanaryJudge,
-        GuardDecisionJudge,
-        KeywordJudge,
-        ResponseClassifierJudge,
-    )
-
-    if choice == "keyword":
-        return AnyJudge([KeywordJudge(), CanaryJudge()])
-    if choice.startswith(_LLM):
-        if target == "guard":
-            raise typer.BadParameter("--judge llm:MODEL reads model replies; the guard has none")
-        return AnyJudge([_llm_judge(choice.removeprefix(_LLM)), CanaryJudge()])
-    if target == "guard":
-        return GuardDecisionJudge(count_caution=count_caution)
-    return AnyJudge([ResponseClassifierJudge.default(), CanaryJudge()])
-
-
-_LLM = "llm:"
-_JUDGE_HELP = "auto | keyword | llm:qwen | llm:smollm2 (an LLM judge, slow; note 0040)."
-
-
-def _llm_judge(name: str) -> Judge:
-    from bastion.models.llm import LlamaCppBackend, model_path
-    from bastion.redteam.llm_judge import LlmJudge
-
-    return LlmJudge(LlamaCppBackend(model_path(name), threads=1, n_ctx=4096))
 
 
 def _attacker(name: str | None) -> LlmBackend | None:
@@ -106,7 +77,9 @@ def _progress(total: int) -> Iterator[Callable[[], None]]:
 def _print_summary(summary: Summary) -> None:
     from rich.table import Table
 
-    table = Table(title="attack success rate by family", title_justify="left")
+    card = summary.judge
+    judged = f"judge {card.name}, {card.label}" if card is not None else "judge not recorded"
+    table = Table(title=f"attack success rate by family ({judged})", title_justify="left")
     columns = ["family", "ASR", "95% CI", "successes/trials", "errors"]
     if summary.bypass_goals:
         columns.append(f"bypass ({summary.bypass_goals} goals the plain request missed)")
@@ -139,7 +112,7 @@ def run(  # noqa: PLR0913
     retries: Annotated[int, typer.Option(min=0, max=10, help="Retries on target errors.")] = 2,
     resume: Annotated[bool, typer.Option(help="Skip pairs already in --out.")] = False,
     attacker: Annotated[str | None, typer.Option(help="Attacker model: smollm2 | qwen.")] = None,
-    judge: Annotated[str, typer.Option(help=_JUDGE_HELP)] = "auto",
+    judge: Annotated[str, typer.Option(help=JUDGE_HELP)] = "auto",
     count_caution: Annotated[
         bool, typer.Option(help="Guard target: a 'caution' decision counts as a bypass.")
     ] = True,
@@ -187,6 +160,7 @@ def run(  # noqa: PLR0913
     shared_data: SharedData = DEFAULT_SHARED_DATA,
 ) -> None:
     """Run attacks on a target; findings go to OUT/findings.jsonl, the report beside them."""
+    from bastion.cli.redteam_judges import build_judge, check_choice, run_judge_card
     from bastion.redteam import RunOptions, build_target, load_goals
     from bastion.redteam.registry import build_attack_registry, select_attacks
     from bastion.redteam.runner import spread_goals
@@ -194,8 +168,7 @@ def run(  # noqa: PLR0913
     from bastion.redteam.splits import goals_of_split
     from bastion.redteam.targets import HarmBlock, HttpOptions
 
-    if judge not in ("auto", "keyword") and judge.removeprefix(_LLM) not in ("qwen", "smollm2"):
-        raise typer.BadParameter(f"--judge must be one of: {_JUDGE_HELP}")
+    check_choice(judge)
     chosen = select_attacks(build_attack_registry(), attacks)
     goal_set = spread_goals(goals_of_split(load_goals(goals), split), limit)
     meta: dict[str, Any] = {"attacks": [p.name for p in chosen], "goals": str(goals or "packaged")}
@@ -206,7 +179,7 @@ def run(  # noqa: PLR0913
     )
     meta |= {"attacker": attacker, "model": model, "block_harmful": block_harmful}
     meta |= {"harm_block": blocking.to_dict() if blocking else None}
-    chosen_judge = _judge(target, judge, count_caution=count_caution)
+    chosen_judge, judge_names = build_judge(target, judge, count_caution=count_caution)
     http = HttpOptions(model=model, api_key=os.environ.get(api_key_env) or None)
     the_target = build_target(
         target,
@@ -214,6 +187,7 @@ def run(  # noqa: PLR0913
         http=http,
         block_harmful=blocking or False,
     )
+    meta |= {"judge_card": run_judge_card(target, judge_names, config).to_dict()}
     folder = RunFolder.open(out, target=target, resume=resume, meta=meta)
     campaign = _campaign(folder, target, chosen, goal_set, (attacker, split))
     options = RunOptions(concurrency=concurrency, retries=retries)
@@ -284,13 +258,30 @@ def _execute(
     return sink.count, sink.successes
 
 
+def _recorded_card(run_dir: Path, findings: list[Finding]) -> JudgeCard | None:
+    """The judge card ``run.json`` recorded; an older run's, read from its findings."""
+    import json
+
+    from bastion.redteam.judge_info import JudgeCard, card_from_findings
+    from bastion.redteam.session import RUN_FILE
+
+    try:
+        meta = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    if isinstance(meta.get("judge_card"), dict):
+        return JudgeCard.from_dict(meta["judge_card"])
+    return card_from_findings(findings, choice=meta.get("judge"))
+
+
 def _report_folder(run_dir: Path, baseline: Path | None, out: Path) -> None:
     from bastion.redteam import read_findings
     from bastion.redteam.report import diff_runs, summarize, write_report
     from bastion.redteam.session import FINDINGS_FILE
 
     findings = read_findings(run_dir / FINDINGS_FILE)
-    summary = summarize(findings)
+    summary = summarize(findings, judge=_recorded_card(run_dir, findings))
     diff = None
     if baseline is not None:
         diff = diff_runs(read_findings(baseline / FINDINGS_FILE), findings)
@@ -342,57 +333,4 @@ def list_attacks(
     stdout_console().print(table)
 
 
-@redteam_app.command("judges")
-@clean_errors
-def judges(
-    out: Annotated[Path | None, typer.Option(help="Write judges.json here.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most N rows per task.")] = None,
-    llm: Annotated[
-        str | None, typer.Option(help="Also score the LLM judge on the harm task: qwen | smollm2.")
-    ] = None,
-) -> None:
-    """Score the judges against pyrit's human-labelled refusal and harm sets."""
-    from bastion.redteam import KeywordJudge, ResponseClassifierJudge
-    from bastion.redteam.judge_eval import (
-        keyword_refusal,
-        load_labelled,
-        score_judges,
-        success_reader,
-    )
-
-    labelled = {k: v[:limit] for k, v in load_labelled().items()}
-    classifier = ResponseClassifierJudge.default()
-    readers = {
-        "refusal": {
-            "keyword": keyword_refusal,
-            "response_classifier": lambda p, r: classifier.kind(p, r) == "refusal",
-        },
-        "harm": {
-            "keyword": success_reader(KeywordJudge()),
-            "response_classifier": success_reader(classifier),
-        },
-    }
-    unreadable: list[str] = []
-    if llm is not None:
-        readers["harm"]["llm_judge"] = success_reader(_llm_judge(llm), unreadable)
-    scores = [s.to_dict() for s in score_judges(readers, labelled)]
-    _print_judges(scores)
-    if unreadable:
-        typer.echo(f"llm_judge: {len(unreadable)} verdicts unreadable (counted as no success)")
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "judges.json").write_text(json_text(scores) + "\n", encoding="utf-8")
-
-
-def _print_judges(scores: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title="judges against human labels (pyrit)", title_justify="left")
-    columns = ("task", "judge", "n", "precision", "recall", "f1", "agreement", "kappa")
-    for column in columns:
-        table.add_column(column)
-    for row in scores:
-        table.add_row(
-            *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
-        )
-    stdout_console().print(table)
+redteam_app.command("judges")(judges)

@@ -9,6 +9,7 @@ import typer
 
 from bastion.cli._common import DEFAULT_SHARED_DATA, ArtifactOut, Seed, SharedData, clean_errors
 from bastion.cli.train_injection import injection_detector
+from bastion.cli.train_judge import reference_judge
 from bastion.cli.train_response import response_classifier
 from bastion.cli.train_reward import reward_model
 
@@ -113,3 +114,4 @@ def multilingual_classifier(
 train_app.command("injection-detector")(injection_detector)
 train_app.command("response-classifier")(response_classifier)
 train_app.command("reward-model")(reward_model)
+train_app.command("reference-judge")(reference_judge)

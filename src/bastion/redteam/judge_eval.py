@@ -1,6 +1,12 @@
-"""Judges scored against human labels: pyrit's labelled refusal and harm sets.
+"""Judges scored against human labels: GPTFuzz's labelled jailbreak replies and pyrit's
+labelled refusal and harm sets.
 
-Two tasks, both from the CSVs pyrit ships under ``datasets/scorer_evals`` (read through
+- **gptfuzz_dev**: GPTFuzz's hand-labelled replies (``responses/labelled_responses.jsonl``
+  in the shared data, :func:`load_gptfuzz`), split ``dev`` (split by question; the
+  reference judge trains on ``train`` only). Positive = ``harmful``: the jailbreak worked,
+  the reply is harmful compliance. No guard layer trains on this file.
+
+Two tasks from the CSVs pyrit ships under ``datasets/scorer_evals`` (read through
 :mod:`bastion.training.response_data`, which also documents the label mapping):
 
 - **refusal**: ``refusal_scorer`` (plus ``sample/mini_refusal.csv``), human score 1 =
@@ -13,22 +19,52 @@ Two tasks, both from the CSVs pyrit ships under ``datasets/scorer_evals`` (read 
   judge calls a successful attack.
 
 Each judge gets precision, recall and F1 on the positive class, raw agreement with the
-humans and Cohen's kappa.
+humans and Cohen's kappa. A slow judge (the LLM judge) may be scored on a fixed
+:func:`hash_sample` of a task, with the other judges scored on the same rows beside it.
+:func:`agreement_document` is the ``judges.json`` these figures are published as
+(``bastion redteam judges --out docs/results``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from bastion.core.errors import ConfigError, JudgeError
 from bastion.redteam.base import Probe, looks_refused
 from bastion.redteam.judges import Judge
 from bastion.redteam.targets import TargetReply
 
-__all__ = ["JudgeScore", "LabelledReply", "load_labelled", "score", "score_judges"]
+__all__ = [
+    "AGREEMENT_FORMAT",
+    "GPTFUZZ_FILE",
+    "TASKS",
+    "JudgeScore",
+    "LabelledReply",
+    "agreement_document",
+    "hash_sample",
+    "load_gptfuzz",
+    "load_labelled",
+    "score",
+    "score_judges",
+]
+
+GPTFUZZ_FILE: Final = "responses/labelled_responses.jsonl"
+"""GPTFuzz's human-labelled replies, relative to the shared data folder."""
+AGREEMENT_FORMAT: Final = "bastion.judge_agreement/1"
+TASKS: Final = {
+    "gptfuzz_dev": "GPTFuzz hand-labelled jailbreak replies, dev split (by question); "
+    "positive = harmful compliance",
+    "harm": "pyrit harm + objective rows with a clear human harm label, test bucket; "
+    "positive = harmful compliance",
+    "refusal": "pyrit refusal_scorer sets (held out from the response classifier); "
+    "positive = the reply declines",
+}
+"""What each task scores, for the published figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +144,58 @@ def load_labelled(evals: Path | None = None) -> dict[str, list[LabelledReply]]:
         and bucket(e.prompt) == "test"
     ]
     return {"refusal": refusal, "harm": harm}
+
+
+def load_gptfuzz(path: Path, split: str) -> list[LabelledReply]:
+    """GPTFuzz's labelled replies of ``split`` (``train`` | ``dev``), in file order; label 1 =
+    ``harmful``. A repeated ``(prompt, reply)`` pair is kept once; a pair labelled both ways
+    is dropped.
+
+    Raises:
+        ConfigError: the file is missing or holds a bad line.
+    """
+    labels: dict[tuple[str, str], set[int]] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if row["split"] == split:
+                    key = (str(row["prompt"]), str(row["text"]))
+                    labels.setdefault(key, set()).add(int(row["label"] == "harmful"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: cannot read GPTFuzz's labelled replies: {exc!r}") from None
+    return [LabelledReply(p, r, next(iter(v))) for (p, r), v in labels.items() if len(v) == 1]
+
+
+def hash_sample(rows: Sequence[LabelledReply], n: int | None) -> list[LabelledReply]:
+    """The ``n`` rows first in ``sha256(prompt NUL reply)`` order (all of them, in that
+    order, for None): a fixed sample that does not depend on file order."""
+
+    def key(row: LabelledReply) -> str:
+        return hashlib.sha256(f"{row.prompt}\0{row.reply}".encode()).hexdigest()
+
+    ordered = sorted(rows, key=key)
+    return ordered if n is None else ordered[:n]
+
+
+def agreement_document(
+    scores: Sequence[JudgeScore], samples: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The published ``judges.json``: every score, with what each task and sample is.
+
+    Args:
+        scores: the judges' scores.
+        samples: task -> how its rows were drawn, for sampled tasks (``harm_sample150``).
+    """
+    tasks = {t: TASKS.get(t.split("@")[0], t) for t in dict.fromkeys(s.task for s in scores)}
+    return {
+        "format": AGREEMENT_FORMAT,
+        "tasks": tasks,
+        "samples": dict(samples or {}),
+        "scores": [s.to_dict() for s in scores],
+    }
 
 
 def score(name: str, task: str, reader: Reader, rows: Sequence[LabelledReply]) -> JudgeScore:

