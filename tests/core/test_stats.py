@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bastion.core.stats import (
-    Proportion,
     bootstrap_interval,
     mover_difference,
     newcombe_difference,
@@ -55,8 +54,6 @@ def test_wilson_reference_values() -> None:
 def test_wilson_rejects_impossible_counts() -> None:
     with pytest.raises(ValueError, match="successes"):
         wilson(5, 4)
-    with pytest.raises(ValueError, match="not a proportion"):
-        Proportion(-1, 3)
 
 
 def test_newcombe_reference_values() -> None:
@@ -123,15 +120,3 @@ def test_bootstrap_refuses_what_it_cannot_measure() -> None:
     rare = np.array([0.0] * 999 + [5.0])  # the median never moves: no interval to give
     with pytest.raises(ValueError, match="does not vary"):
         bootstrap_interval(rare, median, samples=50)
-
-
-def test_proportion_record() -> None:
-    share = Proportion(3, 4)
-    assert share.value == 0.75 and share.interval == wilson(3, 4)
-    assert share.to_dict() == {
-        "successes": 3,
-        "trials": 4,
-        "value": 0.75,
-        "ci95": [0.3006, 0.9544],
-    }
-    assert Proportion(0, 0).interval == (0.0, 1.0) and Proportion(0, 0).value == 0.0

@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -26,6 +26,7 @@ __all__ = [
     "SharedData",
     "build_guard",
     "clean_errors",
+    "exit_on_problems",
     "json_text",
     "printable",
     "stdout_console",
@@ -63,6 +64,15 @@ def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
             _fail("interrupted", code=130)
 
     return run
+
+
+def exit_on_problems(problems: Sequence[object], ok: str) -> None:
+    """Print each problem on stderr and exit 1; with none, print ``ok``."""
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(ok)
 
 
 def _fail(message: str, *, code: int) -> NoReturn:

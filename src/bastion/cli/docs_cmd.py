@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bastion.cli._common import clean_errors
+from bastion.cli._common import clean_errors, exit_on_problems
 
 __all__ = ["docs_app"]
 
@@ -35,11 +35,8 @@ def check(paths: Annotated[list[Path] | None, _PATHS] = None) -> None:
     from bastion.published import check_docs
 
     stale = check_docs(paths or [Path("docs")])
-    for page in stale:
-        typer.echo(f"{page}: results tables differ from their JSON", err=True)
-    if stale:
-        raise typer.Exit(1)
-    typer.echo("docs tables match their JSON")
+    problems = [f"{page}: results tables differ from their JSON" for page in stale]
+    exit_on_problems(problems, "docs tables match their JSON")
 
 
 @docs_app.command("add-run")

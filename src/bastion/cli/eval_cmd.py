@@ -53,7 +53,15 @@ def evaluate(  # noqa: PLR0913
     shared_data: Annotated[Path, typer.Option(help="The shared data folder.")] = Path(
         "../shared/data"
     ),
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of the bootstrap intervals of statistics that are not proportions"
+            " (none of the built-in suites reports one: rates get Wilson intervals, which"
+            " need no seed); recorded in the report. The --limit sample is drawn with"
+            " --sample-seed, not this."
+        ),
+    ] = 0,
     sample_seed: Annotated[
         int | None,
         typer.Option(

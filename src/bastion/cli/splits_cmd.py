@@ -8,7 +8,12 @@ from typing import Annotated
 
 import typer
 
-from bastion.cli._common import DEFAULT_SHARED_DATA, SharedData, clean_errors
+from bastion.cli._common import (
+    DEFAULT_SHARED_DATA,
+    SharedData,
+    clean_errors,
+    exit_on_problems,
+)
 
 __all__ = ["splits_app"]
 
@@ -43,11 +48,7 @@ def verify(shared_data: SharedData = DEFAULT_SHARED_DATA) -> None:
     from bastion.redteam.splits import build_manifest, diff_manifest, load_manifest
 
     changes = diff_manifest(load_manifest(), build_manifest(shared_data))
-    for line in changes:
-        typer.echo(line, err=True)
-    if changes:
-        raise typer.Exit(1)
-    typer.echo("splits match the pinned manifest")
+    exit_on_problems(changes, "splits match the pinned manifest")
 
 
 @splits_app.command("write")

@@ -1,7 +1,7 @@
 """Interval estimates: one convention for every interval bastion publishes.
 
 - a **proportion** (``k`` successes of ``n`` trials: a pass rate, an ASR, a precision) gets
-  the Wilson score interval (:func:`wilson`, :class:`Proportion`);
+  the Wilson score interval (:func:`wilson`);
 - a **difference of two proportions** (run B against run A) gets Newcombe's hybrid score
   interval, method 10 of Newcombe (1998), built from the two Wilson intervals
   (:func:`newcombe_difference`); the same construction over any two intervals of
@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 __all__ = [
     "BOOTSTRAP_SAMPLES",
     "Z95",
-    "Proportion",
     "Statistic",
     "bootstrap_interval",
     "mover_difference",
@@ -163,39 +161,3 @@ def bootstrap_interval(
     if low == high:
         raise ValueError("the statistic does not vary over resamples of a varied sample")
     return (min(low, point), max(high, point))
-
-
-@dataclass(frozen=True, slots=True)
-class Proportion:
-    """``successes`` of ``trials`` with its Wilson 95 % interval.
-
-    Raises:
-        ValueError: negative trials, or successes outside ``0..trials``.
-    """
-
-    successes: int
-    trials: int
-
-    def __post_init__(self) -> None:
-        if self.trials < 0 or not 0 <= self.successes <= max(self.trials, 0):
-            raise ValueError(f"not a proportion: {self.successes} of {self.trials}")
-
-    @property
-    def value(self) -> float:
-        """``successes / trials`` (0.0 without trials)."""
-        return self.successes / self.trials if self.trials else 0.0
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        """The Wilson 95 % interval (``(0, 1)`` without trials)."""
-        return wilson(self.successes, self.trials)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: counts, value and ``ci95`` (4 decimals)."""
-        low, high = self.interval
-        return {
-            "successes": self.successes,
-            "trials": self.trials,
-            "value": round(self.value, 4),
-            "ci95": [round(low, 4), round(high, 4)],
-        }

@@ -2,12 +2,15 @@
 
 A block is::
 
-    <!-- results: KIND path/to/a.json [path/to/b.json ...] -->
+    <!-- results: KIND path/to/a.json [path/to/b.json ...] [key=value ...] -->
     (generated: replaced on every render)
     <!-- /results -->
 
-Paths are relative to the page's folder. :func:`render_text` replaces every block's body
-with :func:`bastion.published.tables.render_table` of its JSON; :func:`check_docs` says
+Paths are relative to the page's folder. Words with ``=`` are the kind's options
+(``suite=under_refusal table=category``), written after the files; the spec is split like a
+shell line, so a value with spaces is quoted (``table="judge check"``).
+:func:`render_text` replaces every block's body with
+:func:`bastion.published.tables.render_table` of its JSON; :func:`check_docs` says
 which pages differ from their rendering (the test suite runs it, so a table typed by hand,
 or JSON changed without a render, fails).
 """
@@ -16,8 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +38,23 @@ _BLOCK = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class DocTable:
-    """One results block: its kind and the JSON files it renders."""
+    """One results block: its kind, the JSON files it renders and the kind's options."""
 
     kind: str
     sources: tuple[Path, ...]
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 def _parse(spec: str, folder: Path) -> DocTable:
-    parts = spec.split()
-    if len(parts) < 2:  # a kind and at least one file
+    try:
+        parts = shlex.split(spec)
+    except ValueError as exc:
+        raise InputError(f"results block spec {spec!r}: {exc}") from None
+    files = [p for p in parts[1:] if "=" not in p]
+    if not parts or not files:  # a kind and at least one file
         raise InputError(f"results block needs a kind and a JSON file: {spec!r}")
-    return DocTable(parts[0], tuple(folder / p for p in parts[1:]))
+    options = {k: v for k, _, v in (p.partition("=") for p in parts[1:] if "=" in p)}
+    return DocTable(parts[0], tuple(folder / p for p in files), options)
 
 
 def find_tables(text: str, folder: Path) -> list[DocTable]:
@@ -68,7 +78,8 @@ def render_text(text: str, folder: Path) -> str:
 
     def body(match: re.Match[str]) -> str:
         table = _parse(match.group("spec"), folder)
-        rendered = render_table(table.kind, [_load(p) for p in table.sources])
+        sources = [_load(p) for p in table.sources]
+        rendered = render_table(table.kind, sources, table.options)
         return match.group("open") + rendered + match.group("close")
 
     return _BLOCK.sub(body, text)

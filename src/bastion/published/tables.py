@@ -9,10 +9,21 @@ Kinds (each takes the parsed JSON of the files its block names, in order):
   its Newcombe 95 % interval;
 - ``harden_rounds``: the dev rounds of ``bastion harden`` and its one test measurement;
 - ``judge_agreement``: judges against human labels (precision, recall, F1, kappa);
-- ``eval_metrics``: every suite's headline metrics of a ``bastion eval`` report.
+- ``eval_metrics``: every suite's headline metrics of a ``bastion eval`` report;
+- ``eval_rows``: the per-group rows of one table of one suite (``suite=``, ``table=``), a
+  column per report, or pivoted (``pivot=yes``: rows ``GROUP STAT``);
+- ``eval_side_by_side``: every suite's headline metrics, a column per report (or per
+  column of a counts table, ``table=``);
+- ``eval_compare``: ``bastion eval compare``'s compare.json, ``B - A`` with Newcombe;
+- ``counts_table`` / ``counts_compare``: a table of counts recovered from runs whose
+  reports were not committed (:mod:`bastion.published.counts_tables`), the second with
+  ``B - A`` of its two columns.
 
-Proportions print as ``value [low, high] (k/n)`` with Wilson 95 % intervals computed from
-the counts (:mod:`bastion.core.stats`), so every interval in the docs has one convention.
+Options are a block's ``key=value`` words (:mod:`bastion.published.docs`); ``labels=`` (a
+comma list) renames the columns of the eval kinds. Proportions print as ``value [low, high]
+(k/n)`` (red-team kinds) or ``value [low, high] (n=N)`` (eval kinds, as eval reports print
+them) with Wilson 95 % intervals computed from the counts (:mod:`bastion.core.stats`), so
+every interval in the docs has one convention.
 """
 
 from __future__ import annotations
@@ -22,10 +33,13 @@ from typing import Any, Final
 
 from bastion.core.errors import InputError
 from bastion.core.stats import newcombe_difference, wilson
+from bastion.published import counts_tables, eval_tables
+from bastion.published._markdown import Options, md_table
 
-__all__ = ["TABLE_KINDS", "proportion_cell", "render_table"]
+__all__ = ["TABLE_KINDS", "Renderer", "proportion_cell", "render_table"]
 
-Renderer = Callable[[Sequence[Any]], list[str]]
+Renderer = Callable[[Sequence[Any], Options], list[str]]
+"""Renders a block: the parsed JSON of its files, in order, and its options."""
 
 
 def proportion_cell(successes: int, trials: int) -> str:
@@ -42,12 +56,7 @@ def _rate_cell(rate: Mapping[str, Any] | None) -> str:
     return proportion_cell(int(rate["successes"]), int(rate["trials"]))
 
 
-def _row(cells: Sequence[object]) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    return [_row(header), "|" + "---|" * len(header), *(_row(r) for r in rows)]
+_table = md_table
 
 
 def _judge(run: Mapping[str, Any]) -> str:
@@ -153,45 +162,50 @@ def _fmt(value: object) -> str:
     return f"{value:.3f}" if isinstance(value, int | float) else "-"
 
 
-def _metric_cell(metric: Mapping[str, Any]) -> str:
-    n = int(metric.get("n", 0))
-    if not n:
-        return "n/a"
-    return f"{metric['value']:.3f} [{metric['low']:.3f}, {metric['high']:.3f}] (n={n})"
-
-
-def _eval_metrics(reports: Sequence[Any]) -> list[str]:
-    (report,) = reports
-    rows = [
-        [suite["suite"], metric["name"], _metric_cell(metric)]
-        for suite in report["suites"]
-        if not suite.get("skipped")
-        for metric in suite["metrics"]
-    ]
-    return _table(["suite", "metric", "value [95 % CI] (n)"], rows)
+def _plain(render: Callable[[Sequence[Any]], list[str]]) -> Renderer:
+    """A renderer of a kind that takes no options."""
+    return lambda sources, _options: render(sources)
 
 
 TABLE_KINDS: Final[Mapping[str, Renderer]] = {
-    "redteam_runs": _redteam_runs,
-    "redteam_families": _redteam_families,
-    "redteam_change": _redteam_change,
-    "harden_rounds": _harden_rounds,
-    "judge_agreement": _judge_agreement,
-    "eval_metrics": _eval_metrics,
+    "redteam_runs": _plain(_redteam_runs),
+    "redteam_families": _plain(_redteam_families),
+    "redteam_change": _plain(_redteam_change),
+    "harden_rounds": _plain(_harden_rounds),
+    "judge_agreement": _plain(_judge_agreement),
+    "eval_metrics": eval_tables.eval_metrics,
+    "eval_rows": eval_tables.eval_rows,
+    "eval_side_by_side": eval_tables.eval_side_by_side,
+    "eval_compare": eval_tables.eval_compare,
+    "counts_table": counts_tables.counts_table,
+    "counts_compare": counts_tables.counts_compare,
 }
 
+_OPTIONS: Final[Mapping[str, frozenset[str]]] = {
+    "eval_rows": frozenset({"suite", "table", "labels", "pivot", "group"}),
+    "eval_side_by_side": frozenset({"table", "labels"}),
+    "eval_compare": frozenset({"labels"}),
+    "counts_table": frozenset({"table"}),
+    "counts_compare": frozenset({"table"}),
+}
+"""The options each kind reads; a kind not named here takes none."""
 
-def render_table(kind: str, sources: Sequence[Any]) -> str:
+
+def render_table(kind: str, sources: Sequence[Any], options: Options | None = None) -> str:
     """The Markdown of one results block (ends with a newline).
 
     Raises:
-        InputError: an unknown kind, or JSON without the fields the kind reads.
+        InputError: an unknown kind or option, or JSON without the fields the kind reads.
     """
     renderer = TABLE_KINDS.get(kind)
     if renderer is None:
         raise InputError(f"unknown results table kind {kind!r}; known: {', '.join(TABLE_KINDS)}")
+    options = options or {}
+    unknown = sorted(set(options) - _OPTIONS.get(kind, frozenset()))
+    if unknown:
+        raise InputError(f"results table {kind!r} takes no option {', '.join(unknown)}")
     try:
-        lines = renderer(sources)
+        lines = renderer(sources, options)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"results table {kind!r}: the JSON lacks {exc}") from None
     return "\n".join(lines) + "\n"
