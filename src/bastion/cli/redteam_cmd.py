@@ -189,7 +189,7 @@ def run(  # noqa: PLR0913
     )
     meta |= {"judge_card": run_judge_card(target, judge_names, config).to_dict()}
     folder = RunFolder.open(out, target=target, resume=resume, meta=meta)
-    campaign = _campaign(folder, target, chosen, goal_set, (attacker, split))
+    campaign = _campaign(folder, target, chosen, goal_set, attacker, split)
     options = RunOptions(concurrency=concurrency, retries=retries)
     try:
         count, hits = _execute(campaign, the_target, chosen_judge, folder.findings, options)
@@ -223,14 +223,14 @@ def _campaign(
     target: str,
     chosen: list[AttackPlugin],
     goals: tuple[Goal, ...],
-    attacker_and_split: tuple[str | None, str],
+    attacker: str | None,
+    split: str,
 ) -> Campaign:
     """The chosen attacks, built (with the attacker model, if any), over ``goals``; on the
     ``dev`` or ``test`` split each is limited to that side's variants."""
     from bastion.redteam import AttackDeps, Campaign
     from bastion.redteam.splits import side_attacks
 
-    attacker, split = attacker_and_split
     deps = AttackDeps(attacker=_attacker(attacker))
     built = side_attacks(chosen, split, deps)
     return Campaign(folder.run_id, target, built, goals, folder.done)

@@ -29,6 +29,7 @@ __all__ = [
     "markdown_report",
     "report_json",
     "trade_off",
+    "write_files",
     "write_reports",
 ]
 
@@ -271,9 +272,18 @@ def write_reports(report: EvalReport, out: Path) -> list[Path]:
         "report.md": markdown_report(report),
         "report.html": html_report(report),
     }
+    return write_files(out, files)
+
+
+def write_files(folder: Path, files: dict[str, str]) -> list[Path]:
+    """Write each ``name -> text`` of ``files`` into ``folder``; the paths written.
+
+    Raises:
+        OSError: a file cannot be written.
+    """
     written = []
     for name, text in files.items():
-        path = out / name
+        path = folder / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written

@@ -217,7 +217,7 @@ def rerender_reports(folder: Path) -> list[Path]:
     """
     from bastion.eval.compare import load_report_json
     from bastion.eval.html import html_report
-    from bastion.eval.report import markdown_report
+    from bastion.eval.report import markdown_report, write_files
 
     data = rerender_json(load_report_json(folder))
     report, summary, groups = report_from_json(data)
@@ -226,9 +226,4 @@ def rerender_reports(folder: Path) -> list[Path]:
         "report.md": markdown_report(report, summary=summary, groups=groups),
         "report.html": html_report(report, summary=summary, groups=groups),
     }
-    written = []
-    for name, text in files.items():
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(folder, files)

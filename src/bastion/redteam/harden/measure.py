@@ -28,7 +28,14 @@ from bastion.redteam.harden.split import (
 from bastion.redteam.judges import GuardDecisionJudge
 from bastion.redteam.targets import Target
 
-__all__ = ["HELD_OUT_SEED_BASE", "HoldoutPlan", "measure_side", "plan_holdout"]
+__all__ = [
+    "HELD_OUT_SEED_BASE",
+    "HoldoutPlan",
+    "SideInputs",
+    "lookalike_probes",
+    "measure_side",
+    "plan_holdout",
+]
 
 HELD_OUT_SEED_BASE = 1000  # held-out probes use seeds no training round reaches (rounds < 100)
 Progress = Callable[[str, int], Callable[[], None]]
