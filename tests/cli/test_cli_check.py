@@ -113,7 +113,7 @@ def test_policy_and_config_files_are_used(tmp_path: Path) -> None:
     assert _json("--config", str(config), "hi")["context"] == "fiction_writing"
     assert _json("--config", str(config), "--context", "medical", "hi")["context"] == "medical"
     policy = Path(__file__).parents[2] / "src" / "bastion" / "policy" / "default_policy.yaml"
-    assert _json("--policy", str(policy), "hi")["policy"] == "bastion-default@1"
+    assert _json("--policy", str(policy), "hi")["policy"] == "bastion-default@2"
 
 
 def _error(*args: str) -> str:

@@ -29,12 +29,14 @@ def test_no_arguments_shows_help() -> None:
 def test_policy_show_lists_categories_and_contexts() -> None:
     result = runner.invoke(app, ["policy", "show"])
     assert result.exit_code == 0, result.output
-    for word in ("mass_casualty_weapons", "cybersecurity", "security_research", "ask_context"):
+    for word in ("indiscriminate_weapons", "non_violent_crimes", "security_research", "refuse"):
         assert word in result.stdout
     data = json.loads(runner.invoke(app, ["policy", "show", "--json"]).stdout)
-    cyber = data["categories"]["cybersecurity"]
-    assert cyber["actions"]["security_research"] == "allow"
-    assert cyber["limit"] == "soft"
+    crimes = data["categories"]["non_violent_crimes"]
+    assert crimes["actions"]["facilitate"]["general"] == "refuse"
+    assert crimes["actions"]["discuss"]["general"] == "allow"
+    assert "cybersecurity" in crimes["subcategories"]
+    assert crimes["limit"] == "soft"
 
 
 def test_policy_validate_ok_and_error(tmp_path: Path) -> None:
@@ -42,12 +44,12 @@ def test_policy_validate_ok_and_error(tmp_path: Path) -> None:
     good.write_text(default_policy_text(), "utf-8")
     result = runner.invoke(app, ["policy", "validate", str(good)])
     assert result.exit_code == 0
-    assert result.stdout.strip() == "OK: bastion-default@1, 21 categories, 5 contexts"
+    assert result.stdout.strip() == "OK: bastion-default@2, 20 categories, 5 contexts"
     bad = tmp_path / "bad.yaml"
     bad.write_text(default_policy_text().replace("limit: hard", "limit: sometimes", 1), "utf-8")
     result = runner.invoke(app, ["policy", "validate", str(bad)])
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: {bad}: categories.sexual_minors.limit")
+    assert result.stderr.startswith(f"error: {bad}: categories.child_sexual_exploitation.limit")
     assert len(result.stderr.splitlines()) == 1
     result = runner.invoke(app, ["policy", "validate", str(tmp_path / "none.yaml")])
     assert result.exit_code == 1 and "file not found" in result.stderr
@@ -58,8 +60,10 @@ def test_policy_explain() -> None:
     assert result.exit_code == 0, result.output
     for word in ("soft", "security_research", "allow", "ask_context", "legal_alternatives"):
         assert word in result.stdout
-    data = json.loads(runner.invoke(app, ["policy", "explain", "self_harm", "--json"]).stdout)
-    assert data["per_context"]["medical"] == "allow"
+    explained = runner.invoke(app, ["policy", "explain", "suicide_self_harm", "--json"])
+    data = json.loads(explained.stdout)
+    assert data["actions"]["discuss"]["medical"] == "allow"
+    assert data["actions"]["facilitate"]["general"] == "caution"
     assert data["encourages"] == ["crisis_support"]
     result = runner.invoke(app, ["policy", "explain", "nope"])
     assert result.exit_code == 1

@@ -113,7 +113,7 @@ def _records(path: Path) -> Path:
         layer="rules",
         explanation="I can't help make weapons that can cause mass casualties.",
         alternative="I can explain the chemistry at a textbook level.",
-        policy="bastion-default@1",
+        policy="bastion-default@2",
         response_refusal=False,
         response_harmful=True,
     )

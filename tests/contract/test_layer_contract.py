@@ -100,5 +100,5 @@ def test_survives_empty_and_hostile_input(plugin: LayerPlugin, policy: Policy, t
         verdict = layer.check(request)
         assert isinstance(verdict, Verdict)
         assert math.isfinite(verdict.score) and 0.0 <= verdict.score <= 1.0
-        assert verdict.category is None or verdict.category in policy.categories
+        assert verdict.category is None or verdict.category in policy.lookup
         assert verdict.error is None

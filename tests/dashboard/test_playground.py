@@ -33,7 +33,7 @@ def test_a_harmful_request_is_refused_with_an_explanation(client: TestClient) ->
     turn = chat(client, HARMFUL)
     assert turn.status_code == 200
     assert 'data-action="refuse"' in turn.text
-    assert "mass_casualty_weapons" in turn.text
+    assert "indiscriminate_weapons" in turn.text
     assert "can&#39;t help" in turn.text  # the explanation, escaped
     assert "Report: wrong refusal" in turn.text
     assert 'hx-swap-oob="true"' in turn.text  # the message box is cleared

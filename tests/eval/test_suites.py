@@ -44,7 +44,7 @@ def test_under_refusal_lists_hard_limits_allowed_as_critical(
     suite = _run(always_allow, "under_refusal", deps)["under_refusal"]
     catch = _m(suite, "unsafe_catch_rate")
     assert catch.value == 0.0 and catch.n > 500
-    hard = {c for c, s in policy.categories.items() if s.limit.value == "hard"}
+    hard = {c for c, s in policy.lookup.items() if s.limit.value == "hard"}
     critical = suite.critical
     assert critical and all(item.group in hard and item.got == "allow" for item in critical)
     assert _m(suite, "hard_limit_allow_rate").value == 1.0

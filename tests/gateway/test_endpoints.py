@@ -64,7 +64,8 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
-    assert ready["layers"] == ["rules", "prompt_classifier"] and ready["upstream"] == "scripted"
+    assert ready["layers"] == ["rules", "prompt_classifier", "multilingual_classifier"]
+    assert ready["upstream"] == "scripted"
 
 
 def test_readiness_fails_when_the_guard_fails(
@@ -82,7 +83,7 @@ def test_metrics_count_decisions_and_layer_latency(client: TestClient) -> None:
     response = client.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
-    refused = 'action="refuse",category="mass_casualty_weapons",direction="input"'
+    refused = 'action="refuse",category="indiscriminate_weapons",direction="input"'
     assert f"bastion_gateway_decisions_total{{{refused}}} 1.0" in text
     assert 'direction="output"' in text
     assert 'bastion_gateway_layer_latency_seconds_count{layer="rules"} 3.0' in text

@@ -179,7 +179,7 @@ def test_inside_a_guard(policy: Policy) -> None:
             ]
         )
         assert attack.action is not Action.ALLOW
-        assert attack.category == "manipulation" and attack.review
+        assert attack.category == "prompt_attack" and attack.review
         assert "injection:indirect" in attack.techniques
         assert any(v.layer == LAYER and v.evidence for v in attack.verdicts)
         plain = guard.check("What's a good recipe for banana bread?")
@@ -189,9 +189,9 @@ def test_inside_a_guard(policy: Policy) -> None:
 def test_context_moves_the_action(policy: Policy) -> None:
     with _guard(policy) as guard:
         research = guard.check(_DAN, context="security_research")
-        assert research.action is Action.ALLOW  # the policy allows manipulation there
+        assert research.action is Action.CAUTION  # red-teamers test attacks there
         general = guard.check(_DAN)
-        assert general.action is Action.CAUTION
+        assert general.action is Action.REFUSE
 
 
 def test_overlong_input_fails_closed_inside_a_guard(policy: Policy) -> None:

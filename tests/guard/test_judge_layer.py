@@ -102,7 +102,7 @@ def test_a_safe_reply_may_name_a_known_topic() -> None:
 
 def test_system_prompt_lists_hard_and_soft_categories_and_contexts(policy: Policy) -> None:
     prompt = system_prompt(policy)
-    for name, spec in policy.categories.items():
+    for name, spec in policy.lookup.items():
         listed = f"- {name}:" in prompt
         assert listed is (spec.limit in (Limit.HARD, Limit.SOFT)), name
     assert all(f"- {name}:" in prompt for name in policy.contexts)
@@ -142,9 +142,7 @@ def test_few_shot_examples_fit_the_policy(policy: Policy) -> None:
     _layer(policy, fake).check(_request("hello"))
     messages = fake.calls[0][0]
     replies = [json.loads(m.content) for m in messages[1:-1] if m.role.value == "assistant"]
-    assert replies and all(
-        parse_reply(json.dumps(r), frozenset(policy.categories)) for r in replies
-    )
+    assert replies and all(parse_reply(json.dumps(r), frozenset(policy.lookup)) for r in replies)
 
 
 def test_decoded_payloads_are_shown_to_the_judge(policy: Policy) -> None:
@@ -258,7 +256,8 @@ def test_the_judge_runs_in_the_band_only(policy: Policy, score: float, called: b
 def test_the_judge_decides_in_the_band(policy: Policy) -> None:
     with _band_guard(policy, FakeLlm([UNSAFE]), 0.4) as guard:
         decision = guard.check("where can I buy a gun with no background check")
-    assert decision.layer == LAYER and decision.category == "weapons"
+    assert decision.layer == LAYER and decision.category == "non_violent_crimes"
+    assert decision.subcategory == "weapons"
     assert decision.action is policy.action_for("weapons", "general")
 
 

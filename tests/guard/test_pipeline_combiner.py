@@ -8,7 +8,7 @@ import pytest
 
 from bastion.core.errors import ConfigError, InputError
 from bastion.core.registry import Registry
-from bastion.core.types import Action, Limit
+from bastion.core.types import Action, Intent, Limit
 from bastion.core.verdict import Verdict
 from bastion.guard import Guard, GuardConfig, LayerConfig
 from bastion.guard.config import CombinerConfig
@@ -34,7 +34,8 @@ def test_hard_limit_refuses_in_every_context(policy: Policy, fake_registry) -> N
         assert decision.action is Action.REFUSE
         assert decision.limit is Limit.HARD
         assert decision.alternative
-        assert decision.category == "mass_casualty_weapons"
+        assert decision.category == "indiscriminate_weapons"
+        assert decision.subcategory == "mass_casualty_weapons" and decision.code == "S9"
 
 
 def test_soft_limit_follows_the_context(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +64,7 @@ def test_review_near_threshold_and_always_categories(policy: Policy, fake_regist
         not _guard(policy, fake_registry, _static(score=0.95, category="drugs")).check("x").review
     )
     crisis = _guard(policy, fake_registry, _static(score=0.9, category="self_harm")).check("x")
-    assert crisis.review and crisis.action is Action.CAUTION
+    assert not crisis.review and crisis.action is Action.CAUTION  # confident: no human needed
     assert any("988" in g for g in crisis.guidance)
 
 
@@ -121,7 +122,10 @@ def test_first_hard_limit_wins_over_a_later_tier(policy: Policy) -> None:
     ]
     assert combiner.combine(verdicts, "general").action is Action.REFUSE
     # Detectors are OR-combined: a calm model does not drop a rule's explicit intent.
-    later = [Verdict(layer="rules", score=0.7, category="drugs"), Verdict(layer="model", score=0.1)]
+    later = [
+        Verdict(layer="rules", score=0.7, category="violence", intent=Intent.DEPICT),
+        Verdict(layer="model", score=0.1),
+    ]
     assert combiner.combine(later, "general").action is Action.CAUTION
 
 
@@ -146,7 +150,8 @@ def test_precise_layer_names_the_category(policy: Policy, fake_registry) -> None
         {"score": 0.86, "category": "targeted_attacks"},
     )
     research = guard.check("x", context="security_research")
-    assert (research.action, research.category) == (Action.ALLOW, "cybersecurity")
+    assert (research.action, research.subcategory) == (Action.ALLOW, "cybersecurity")
+    assert research.category == "non_violent_crimes"
     general = guard.check("x")
     assert (general.action, general.layer, general.score) == (Action.ASK_CONTEXT, "model", 0.86)
 
@@ -169,7 +174,7 @@ def test_model_alone_can_refuse_a_hard_limit(policy: Policy, fake_registry) -> N
     )
     decision = guard.check("x", context="fiction_writing")
     assert (decision.action, decision.limit) == (Action.REFUSE, Limit.HARD)
-    assert decision.category == "mass_casualty_weapons"
+    assert decision.category == "indiscriminate_weapons"
 
 
 def test_model_below_its_threshold_allows(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
@@ -252,7 +257,7 @@ def _request() -> CheckRequest:
 
 
 def test_per_layer_act_threshold(policy: Policy, fake_registry) -> None:  # type: ignore[no-untyped-def]
-    layer = {**_static(score=0.6, category="drugs"), "act_threshold": 0.7}
+    layer = {**_static(score=0.6, category="violence", intent="depict"), "act_threshold": 0.7}
     assert _guard(policy, fake_registry, layer).check("x").action is Action.ALLOW
     layer["act_threshold"] = 0.55
     decision = _guard(policy, fake_registry, layer).check("x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def layer(policy: Policy) -> ResponseClassifierLayer:
 def layer_categories() -> frozenset[str]:
     from bastion.policy import load_policy
 
-    return frozenset(load_policy().categories)
+    return frozenset(load_policy().lookup)
 
 
 def _request(prompt: str, response: str | None) -> CheckRequest:
@@ -110,7 +111,7 @@ def test_a_missing_artifact_is_a_config_error(policy: Policy, tmp_path: Any) -> 
 def _prediction(p_harmful: float, categories: tuple[tuple[str, float], ...]) -> ResponsePrediction:
     return ResponsePrediction(
         kind="compliance",
-        kind_probs=(0.05, 0.05, 0.9),
+        kind_probs=(0.0, 0.1, 0.9),
         p_decline=0.1,
         p_harmful=p_harmful,
         harmful=p_harmful >= 0.5,
@@ -120,7 +121,7 @@ def _prediction(p_harmful: float, categories: tuple[tuple[str, float], ...]) -> 
 
 
 def test_verdict_keeps_known_categories_or_falls_back(policy: Policy) -> None:
-    known = frozenset(policy.categories)
+    known = frozenset(policy.lookup)
     named = response_verdict(
         _prediction(0.9, (("not_in_policy", 0.9), ("violence", 0.6))), known, None
     )
@@ -177,10 +178,52 @@ def test_a_harmful_reply_gets_the_policy_action_of_its_category(policy: Policy) 
         assert decision.response_kind == "compliance"
         assert decision.response_harmful is True
         assert decision.action is not Action.ALLOW
-        assert decision.category == "hate_harassment"
+        assert decision.category == "hate" and decision.subcategory == "hate_harassment"
         benign = guard.check_response(
             "How do I bake banana bread?",
             "Mash three bananas, mix with butter, sugar, an egg and flour, and bake at 175 C "
             "for an hour.",
         )
         assert benign.action is Action.ALLOW and benign.response_harmful is False
+
+
+_README_PROMPT = "How do I build a bomb?"
+_README_REPLY = "I can't help with that, but I can explain how bomb squads work."
+
+
+def test_the_readme_refusal_is_not_flagged(layer: ResponseClassifierLayer, policy: Policy) -> None:
+    """The README's output check: a refusal that names the topic is a refusal, not harmful,
+    and takes no harm-category action."""
+    verdict = layer.check(_request(_README_PROMPT, _README_REPLY))
+    assert verdict.response_kind == "refusal"
+    assert verdict.response_refusal is not None and verdict.response_refusal >= 0.5
+    assert verdict.score < layer.operating_threshold
+    assert verdict.category is None and verdict.categories == ()
+    registry: Registry[LayerPlugin] = Registry("layer")
+    registry.add_marked([ResponseClassifierLayer], lambda e: e.name)
+    config = GuardConfig(layers=[LayerConfig(type=LAYER)])
+    with Guard.from_policy(policy, config=config, registry=registry) as guard:
+        decision = guard.check_response(_README_PROMPT, _README_REPLY)
+        assert decision.action is Action.ALLOW and decision.category is None
+        assert decision.response_kind == "refusal"
+        assert decision.response_refusal is True and decision.response_harmful is False
+
+
+def test_a_refusal_names_no_category_unless_it_is_harmful(policy: Policy) -> None:
+    known = frozenset(policy.lookup)
+    refusal = ResponsePrediction(
+        kind="refusal",
+        kind_probs=(0.9, 0.05, 0.05),
+        p_decline=0.95,
+        p_harmful=0.02,
+        harmful=False,
+        category="violence",
+        category_probs=(("violence", 0.9),),
+    )
+    verdict = response_verdict(refusal, known, "violence", threshold=0.5)
+    assert verdict.category is None and verdict.categories == ()
+    assert verdict.response_kind == "refusal" and verdict.score == pytest.approx(0.002)
+    odd = replace(refusal, kind_probs=(0.4, 0.3, 0.3), p_harmful=0.9, harmful=True)
+    flagged = response_verdict(odd, known, "violence", threshold=0.5)
+    assert flagged.score == pytest.approx(0.54)
+    assert flagged.category == "violence"  # still harmful after the gate: the category stays

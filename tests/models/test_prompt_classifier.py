@@ -27,7 +27,7 @@ def test_packaged_artifact_is_small_and_complete(classifier: PromptClassifier) -
     assert sum(p.stat().st_size for p in folder.iterdir()) <= 25_000_000
     assert sum(p.stat().st_size for p in folder.iterdir() if p.name != "encoder.onnx") <= 2e6
     assert 0.0 < classifier.threshold < 1.0
-    assert set(classifier.categories) <= set(load_policy().categories)
+    assert set(classifier.categories) <= set(load_policy().lookup)
 
 
 def test_recorded_operating_point_meets_the_dev_target() -> None:

@@ -35,7 +35,7 @@ def test_packaged_artifact_is_small_and_complete(classifier: ResponseClassifier)
     assert {"weights.npz", "metadata.json", "MODEL_CARD.md", "report.html"} <= names
     assert sum(p.stat().st_size for p in folder.iterdir()) <= 2_000_000
     assert 0.0 < classifier.threshold < 1.0
-    assert set(classifier.categories) <= set(load_policy().categories)
+    assert set(classifier.categories) <= set(load_policy().lookup)
     assert classifier.metadata["format"] == ARTIFACT_FORMAT
 
 

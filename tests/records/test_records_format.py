@@ -33,7 +33,7 @@ def _decision() -> Decision:
         techniques=("obfuscation:base64",),
         layer="rules",
         explanation="I can't help make weapons.",
-        policy="bastion-default@1",
+        policy="bastion-default@2",
     )
 
 

@@ -258,7 +258,13 @@ def test_hardened_config_adds_the_attack_head_after_the_classifier(tmp_path: Pat
     assert [x.type for x in rules_only.layers] == ["rules", "prompt_classifier"]
     base = GuardConfig(layers=[*GuardConfig().layers, LayerConfig(type="injection_detector")])
     types = [x.type for x in hardened_config(base, tmp_path).layers]
-    assert types == ["rules", "prompt_classifier", "prompt_classifier", "injection_detector"]
+    assert types == [
+        "rules",
+        "prompt_classifier",
+        "prompt_classifier",
+        "multilingual_classifier",
+        "injection_detector",
+    ]
     path = write_config(tmp_path / "g.yaml", hardened_config(GuardConfig(), tmp_path), "note")
     assert path.read_text().startswith("# note")
 

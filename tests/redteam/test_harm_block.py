@@ -23,7 +23,8 @@ def _target(
 ) -> GuardedModelTarget:
     """An input check that allows (``flagged``: cautions, as for a soft-limit category)
     and an output check scoring every reply ``harmful``."""
-    params = {"score": 0.6, "category": "drugs"} if flagged else {"score": 0.0}
+    flag = {"score": 0.6, "category": "violence", "intent": "depict"}
+    params = flag if flagged else {"score": 0.0}
     layer = LayerConfig(type="fake_static", params={**params, "response_harmful": harmful})
     guard = Guard.from_policy(config=GuardConfig(layers=[layer]), registry=registry)
     return GuardedModelTarget(guard, FakeLlm([REPLY]), GenerationOptions(), block_harmful=block)

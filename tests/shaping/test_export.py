@@ -42,7 +42,7 @@ def _decision(action: Action = Action.REFUSE, **extra: Any) -> Decision:
         "layer": "rules",
         "explanation": EXPLANATION if refuse else "No policy concern was found.",
         "alternative": ALTERNATIVE if refuse else None,
-        "policy": "bastion-default@1",
+        "policy": "bastion-default@2",
     }
     fields.update(extra)
     return Decision(**fields)

@@ -116,4 +116,10 @@ def build_guard(config_file: Path | None, policy: Path | None, context: str | No
 
     overrides = {"policy": policy, "context": context}
     config = load_config(config_file, environ=os.environ, overrides=overrides)
-    return Guard.from_config(config)
+    guard = Guard.from_config(config)
+    from bastion.policy.loader import migration_notice
+
+    notice = migration_notice(guard.policy, str(config.policy or "policy"))
+    if notice:
+        typer.echo(f"note: {notice}", err=True)
+    return guard

@@ -9,7 +9,7 @@ from typing import Any
 
 from bastion.core.errors import InputError
 
-__all__ = ["Action", "Limit", "Message", "Role", "as_messages"]
+__all__ = ["Action", "Intent", "Limit", "Message", "Role", "as_messages"]
 
 
 class Action(StrEnum):
@@ -46,6 +46,21 @@ class Limit(StrEnum):
     HARD = "hard"
     SOFT = "soft"
     ENCOURAGED = "encouraged"
+    NONE = "none"
+
+
+class Intent(StrEnum):
+    """What a turn wants done with its topic (the policy's second axis, beside category).
+
+    ``facilitate``: operational help to cause the harm. ``depict``: fiction or art that
+    shows it. ``discuss``: education, news, history, analysis. ``seek_help``: a person at
+    risk, or a victim, asking for support. ``none``: the topic is only mentioned.
+    """
+
+    FACILITATE = "facilitate"
+    DEPICT = "depict"
+    DISCUSS = "discuss"
+    SEEK_HELP = "seek_help"
     NONE = "none"
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.core.text import View
-from bastion.core.types import Action, Limit
+from bastion.core.types import Action, Intent, Limit
 
 __all__ = ["Decision", "Verdict"]
 
@@ -34,6 +34,8 @@ class Verdict:
         response_harmful: for output checks, probability the reply is harmful.
         response_kind: for output checks judged by a model, what the reply is:
             ``refusal`` | ``partial`` | ``compliance``.
+        intent: what the turn wants done with the category (:class:`Intent`), when the
+            layer can tell; None leaves it to the policy's ``default_intent``.
     """
 
     layer: str
@@ -48,6 +50,7 @@ class Verdict:
     response_refusal: float | None = None
     response_harmful: float | None = None
     response_kind: str | None = None
+    intent: Intent | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -55,6 +58,7 @@ class Verdict:
             "layer": self.layer,
             "score": round(self.score, 4),
             "category": self.category,
+            "intent": self.intent.value if self.intent else None,
             "categories": {name: round(value, 4) for name, value in self.categories},
             "techniques": list(self.techniques),
             "evidence": list(self.evidence),
@@ -91,6 +95,11 @@ class Decision:
         response_harmful: output checks only: is the assistant's reply harmful.
         response_kind: output checks only, when a model judged the reply: ``refusal`` |
             ``partial`` | ``compliance``.
+        intent: the intent the policy was applied with (None: no category decided).
+        code: the deciding category's hazard code (Llama Guard / MLCommons ``S1``..``S14``),
+            None for categories without one (prompt attacks, custom categories).
+        subcategory: the finer hazard the layer named (``cybersecurity`` under
+            ``non_violent_crimes``), when there is one.
     """
 
     action: Action
@@ -111,6 +120,9 @@ class Decision:
     response_refusal: bool | None = None
     response_harmful: bool | None = None
     response_kind: str | None = None
+    intent: Intent | None = None
+    code: str | None = None
+    subcategory: str | None = None
 
     def to_dict(self, *, verdicts: bool = True) -> dict[str, Any]:
         """A JSON-ready dict; ``verdicts=False`` leaves the per-layer detail out."""
@@ -119,6 +131,9 @@ class Decision:
             "review": self.review,
             "score": round(self.score, 4),
             "category": self.category,
+            "subcategory": self.subcategory,
+            "code": self.code,
+            "intent": self.intent.value if self.intent else None,
             "limit": self.limit.value,
             "techniques": list(self.techniques),
             "layer": self.layer,

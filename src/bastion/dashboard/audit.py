@@ -66,7 +66,7 @@ async def audit(
         since=filters.since,
         kinds=[k.value for k in EntryKind],
         actions=[a.value for a in Action],
-        categories=sorted(dashboard.policy.categories),
+        categories=sorted(dashboard.policy.lookup),
         **context,
     )
 

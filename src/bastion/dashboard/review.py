@@ -164,7 +164,7 @@ async def _item_context(dashboard: Dashboard, item_id: str) -> dict[str, Any]:
         "reports": [_report_view(r) for r in reports],
         "reviews": await blocking(store.review_decisions, item_id=item_id),
         "actions": [a.value for a in Action],
-        "categories": sorted(dashboard.policy.categories),
+        "categories": sorted(dashboard.policy.lookup),
     }
 
 
@@ -218,7 +218,7 @@ def _review(dashboard: Dashboard, reviewer: str, form: ReviewForm) -> NewReview:
         raise InputError("choose uphold or overturn")
     if form.action and form.action not in {a.value for a in Action}:
         raise InputError(f"unknown action {form.action!r}")
-    if form.category and form.category not in dashboard.policy.categories:
+    if form.category and form.category not in dashboard.policy.lookup:
         raise InputError(f"unknown category {form.category!r}")
     if not form.rationale.strip():
         raise InputError("a rationale is required")

@@ -204,7 +204,7 @@ def _passes(behaviour: str, fired: set[str]) -> bool:
 def decision_carries(behaviour: str, answer: Answer, policy: Policy) -> bool:
     """Whether a guard decision carries the behaviour for the assistant: the policy's
     guidance for it, or (crisis) resources in the alternative, or (legal) an alternative."""
-    spec = policy.categories.get(behaviour)
+    spec = policy.lookup.get(behaviour)
     if spec is not None and spec.guidance and spec.guidance in answer.guidance:
         return True
     extra = answer.alternative or ""

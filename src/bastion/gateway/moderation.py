@@ -1,7 +1,7 @@
 """A guard decision in the shape of an OpenAI moderation result.
 
 OpenAI's category keys are filled from the policy categories that correspond to them
-(:data:`OPENAI_CATEGORIES`); the full decision is in the extra ``bastion`` field.
+(:data:`bastion.policy.taxonomy.OPENAI_MAP`); the full decision is in the extra ``bastion`` field.
 ``flagged`` is true when the guard would not answer the text as is with a harm category,
 or would refuse or ask for context whatever the category.
 """
@@ -13,40 +13,23 @@ from typing import Any
 from bastion.core.types import Action
 from bastion.core.verdict import Decision
 from bastion.gateway.schemas import decision_summary
+from bastion.policy.taxonomy import OPENAI_KEYS as TAXONOMY_OPENAI_KEYS
+from bastion.policy.taxonomy import OPENAI_MAP, SUBCATEGORY_PARENT
 
-__all__ = ["OPENAI_CATEGORIES", "OPENAI_KEYS", "moderation_result"]
+__all__ = ["OPENAI_KEYS", "moderation_result", "openai_keys"]
 
-OPENAI_KEYS = (
-    "harassment",
-    "harassment/threatening",
-    "hate",
-    "hate/threatening",
-    "illicit",
-    "illicit/violent",
-    "self-harm",
-    "self-harm/instructions",
-    "self-harm/intent",
-    "sexual",
-    "sexual/minors",
-    "violence",
-    "violence/graphic",
-)
+OPENAI_KEYS = TAXONOMY_OPENAI_KEYS
 
-OPENAI_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "sexual_minors": ("sexual/minors", "sexual"),
-    "sexual_adult": ("sexual",),
-    "self_harm": ("self-harm", "self-harm/intent"),
-    "violence": ("violence", "violence/graphic"),
-    "hate_harassment": ("hate", "harassment"),
-    "targeted_attacks": ("violence", "illicit/violent", "harassment/threatening"),
-    "mass_casualty_weapons": ("illicit/violent", "illicit"),
-    "mass_harm": ("illicit/violent", "violence"),
-    "weapons": ("illicit/violent",),
-    "extremism": ("hate/threatening", "illicit/violent"),
-    "drugs": ("illicit",),
-    "cybersecurity": ("illicit",),
-}
-"""Policy category -> the OpenAI moderation keys it sets."""
+
+def openai_keys(name: str | None) -> tuple[str, ...]:
+    """The OpenAI moderation keys a category or subcategory sets (the most specific map
+    wins; a subcategory without its own falls back to its standard category's)."""
+    if not name:
+        return ()
+    keys = OPENAI_MAP.get(name)
+    if keys is None:
+        keys = OPENAI_MAP.get(SUBCATEGORY_PARENT.get(name, ""), ())
+    return keys
 
 
 def moderation_result(decision: Decision) -> dict[str, Any]:
@@ -54,10 +37,11 @@ def moderation_result(decision: Decision) -> dict[str, Any]:
     scores = dict.fromkeys(OPENAI_KEYS, 0.0)
     for verdict in decision.verdicts:
         for category, score in verdict.categories or ((verdict.category, verdict.score),):
-            for key in OPENAI_CATEGORIES.get(category or "", ()):
+            for key in openai_keys(category):
                 scores[key] = max(scores[key], round(score, 4))
     acting = decision.action is not Action.ALLOW
-    hit = set(OPENAI_CATEGORIES.get(decision.category or "", ())) if acting else set()
+    named = openai_keys(decision.subcategory) or openai_keys(decision.category)
+    hit = set(named) if acting else set()
     flagged = bool(hit) or decision.action in (Action.REFUSE, Action.ASK_CONTEXT)
     return {
         "flagged": flagged,

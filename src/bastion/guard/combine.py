@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from bastion.core.types import Action, Limit
+from bastion.core.types import Action, Intent, Limit
 from bastion.core.verdict import Decision, Verdict
 from bastion.guard.config import CombinerConfig
 from bastion.policy.model import CategorySpec, Policy, ReviewMode
@@ -94,8 +94,12 @@ class CascadeCombiner:
             return self._fail(failed, verdicts, context)
         hard = self._hard_hit(verdicts)
         if hard is not None:
-            return self._apply(hard, verdicts, context)
-        acting = [self._precise_category(v, verdicts) for v in verdicts if self._acts(v)]
+            return self._apply(self._with_cue(hard, verdicts), verdicts, context)
+        acting = [
+            self._with_cue(self._precise_category(v, verdicts), verdicts)
+            for v in verdicts
+            if self._acts(v)
+        ]
         if not acting:
             top = self._authoritative(verdicts)
             return self._allow(verdicts, context, score=top.score if top else 0.0)
@@ -104,7 +108,7 @@ class CascadeCombiner:
 
     def _unknown(self, verdicts: Sequence[Verdict]) -> Verdict | None:
         for v in verdicts:
-            if v.category is not None and v.category not in self._policy.categories:
+            if v.category is not None and v.category not in self._policy.lookup:
                 return Verdict(layer=v.layer, error=f"unknown category {v.category!r}")
         return None
 
@@ -126,7 +130,7 @@ class CascadeCombiner:
 
     def _rank(self, verdict: Verdict, context: str) -> tuple[int, int, float]:
         """Most severe action first, then the higher tier, then the higher score."""
-        spec = self._policy.categories.get(verdict.category or "")
+        spec = self._policy.lookup.get(verdict.category or "")
         severity = self._action(verdict, spec, context).severity
         return severity, self._tiers.get(verdict.layer, 0), verdict.score
 
@@ -144,7 +148,14 @@ class CascadeCombiner:
         ]
         if not named:
             return verdict
-        return replace(verdict, category=max(named, key=lambda v: v.score).category)
+        precise = max(named, key=lambda v: v.score)
+        return replace(verdict, category=precise.category, intent=precise.intent or verdict.intent)
+
+    def _with_cue(self, verdict: Verdict, verdicts: Sequence[Verdict]) -> Verdict:
+        """An intent a precise layer read from explicit wording ("I want to end my life",
+        "without getting caught") outranks a statistical guess of the intent."""
+        cue = next((v.intent for v in verdicts if v.layer in self._precise and v.intent), None)
+        return replace(verdict, intent=cue) if cue is not None else verdict
 
     def _hard_hit(self, verdicts: Sequence[Verdict]) -> Verdict | None:
         """First hard limit wins, but only on a precise layer's evidence; a statistical
@@ -153,8 +164,9 @@ class CascadeCombiner:
             v
             for v in verdicts
             if v.layer in self._precise
-            and v.category in self._policy.categories
-            and self._policy.categories[v.category].limit is Limit.HARD
+            and v.category is not None
+            and v.category in self._policy.lookup
+            and self._policy.lookup[v.category].limit is Limit.HARD
             and v.score >= self._cfg.hard_threshold
         ]
         return max(hits, key=lambda v: v.score) if hits else None
@@ -167,15 +179,19 @@ class CascadeCombiner:
         return max(same, key=lambda v: v.score)
 
     def _apply(self, chosen: Verdict, verdicts: Sequence[Verdict], context: str) -> Decision:
-        category = chosen.category
-        spec = self._policy.categories[category] if category else None
+        name = chosen.category
+        spec = self._policy.lookup[name] if name else None
+        intent = (chosen.intent or self._policy.default_intent) if spec else None
         action = self._action(chosen, spec, context)
-        explanation = _explain(spec, action, context)
+        explanation = _explain(spec, action, context, intent)
         return Decision(
             action=action,
             review=self._review(chosen.score, spec, self.act_threshold(chosen.layer)),
             score=chosen.score,
-            category=category,
+            category=(spec.parent or name) if spec else None,
+            subcategory=name if spec and spec.parent else None,
+            code=spec.code if spec else None,
+            intent=intent,
             limit=spec.limit if spec else Limit.NONE,
             techniques=_techniques(verdicts),
             layer=chosen.layer,
@@ -191,13 +207,14 @@ class CascadeCombiner:
         )
 
     def _action(self, chosen: Verdict, spec: CategorySpec | None, context: str) -> Action:
-        if spec is not None and spec.limit is Limit.HARD:
-            return Action.REFUSE
+        if spec is not None and spec.limit is Limit.HARD and chosen.category is not None:
+            # refuse, whatever a layer proposes; only a textbook-level `discuss` row may differ
+            return self._policy.action_for(chosen.category, context, chosen.intent)
         if chosen.action is not None:
             return chosen.action
         if chosen.category is None:
             return Action.ALLOW
-        return self._policy.action_for(chosen.category, context)
+        return self._policy.action_for(chosen.category, context, chosen.intent)
 
     def _review(self, score: float, spec: CategorySpec | None, threshold: float) -> bool:
         mode = spec.review if spec else ReviewMode.UNCERTAIN
@@ -210,7 +227,7 @@ class CascadeCombiner:
     def _guidance(self, spec: CategorySpec | None) -> tuple[str, ...]:
         if spec is None:
             return ()
-        linked = (self._policy.categories[name].guidance for name in spec.encourages)
+        linked = (self._policy.lookup[name].guidance for name in spec.encourages)
         return tuple(text for text in linked if text)
 
     def _allow(self, verdicts: Sequence[Verdict], context: str, *, score: float) -> Decision:
@@ -250,14 +267,14 @@ class CascadeCombiner:
         )
 
 
-def _explain(spec: CategorySpec | None, action: Action, context: str) -> str:
+def _explain(spec: CategorySpec | None, action: Action, context: str, intent: Intent | None) -> str:
     if spec is None:
         return _NOTHING
     if action is Action.ALLOW:
         return f"{spec.title} is allowed in the '{context}' context."
     if action is Action.ASK_CONTEXT:
-        return spec.explanation + _ASK
-    return spec.explanation
+        return spec.explanation_for(intent) + _ASK
+    return spec.explanation_for(intent)
 
 
 def _techniques(verdicts: Sequence[Verdict]) -> tuple[str, ...]:

@@ -77,8 +77,14 @@ class CombinerConfig(_Frozen):
 
 
 def _default_layers() -> list[LayerConfig]:
-    """Rules, then the learned prompt classifier (design note 0021)."""
-    return [LayerConfig(type="rules"), LayerConfig(type="prompt_classifier", timeout_s=5)]
+    """Rules, then the learned tier: the English prompt classifier for English turns and
+    the multilingual classifier for every other turn, split by one language guess
+    (design notes 0021, 0047)."""
+    return [
+        LayerConfig(type="rules"),
+        LayerConfig(type="prompt_classifier", timeout_s=5, params={"languages": "english"}),
+        LayerConfig(type="multilingual_classifier", timeout_s=5),
+    ]
 
 
 class GuardConfig(_Frozen):

@@ -5,7 +5,14 @@ An artifact is a folder holding ``weights.npz`` (float32) and ``metadata.json``:
 - a binary *unsafe* head ``w_unsafe`` (384,), ``b_unsafe`` (1,), whose logit is calibrated
   with Platt scaling ``p = sigmoid(platt_a * logit + platt_b)`` (fitted on the dev split);
 - a one-vs-rest *category* head ``w_category`` (K, 384), ``b_category`` (K,) over the policy
-  categories that had enough training data (``metadata["categories"]``).
+  categories that had enough training data (``metadata["categories"]``);
+- optionally (v4 on) a multinomial *intent* head ``w_intent`` (I, 384), ``b_intent`` (I,)
+  over ``metadata["intents"]`` (:class:`bastion.core.types.Intent` values): what the
+  prompt wants done with its topic. Artifacts without it predict no intent.
+
+``metadata["encoder"]["file"]`` names the artifact's own encoder relative to its folder
+(v4 points at ``../prompt_classifier_v3/encoder.onnx``, the fine-tuned encoder it shares
+with v3), pinned by ``model_sha256`` and hash-checked when the encoder loads.
 
 ``p_unsafe`` is the calibrated probability the prompt is unsafe (bastion's score
 convention). ``metadata["threshold"]`` is the operating point chosen on the dev split; the
@@ -41,6 +48,7 @@ ARTIFACT_FORMAT: Final = "bastion.prompt_classifier/1"
 WEIGHTS_FILE: Final = "weights.npz"
 METADATA_FILE: Final = "metadata.json"
 _ARRAYS: Final = ("w_unsafe", "b_unsafe", "w_category", "b_category")
+_INTENT_ARRAYS: Final = ("w_intent", "b_intent")
 
 
 def packaged_artifact_dir() -> Path:
@@ -51,7 +59,7 @@ def packaged_artifact_dir() -> Path:
 
 def multilingual_artifact_dir() -> Path:
     """The multilingual classifier artifact (heads over multilingual-e5-small)."""
-    root = resources.files("bastion.models").joinpath("artifacts/multilingual_classifier_v1")
+    root = resources.files("bastion.models").joinpath("artifacts/multilingual_classifier_v2")
     return Path(str(root))
 
 
@@ -63,15 +71,25 @@ class PromptPrediction:
         p_unsafe: calibrated probability the prompt is unsafe, 0..1.
         category: the most likely policy category (if the prompt were unsafe).
         category_probs: one-vs-rest probability per category, highest first.
+        intent: the most likely intent (an :class:`~bastion.core.types.Intent` value), None
+            when the artifact has no intent head.
+        intent_probs: softmax probability per intent, highest first (empty without a head).
     """
 
     p_unsafe: float
     category: str
     category_probs: tuple[tuple[str, float], ...]
+    intent: str | None = None
+    intent_probs: tuple[tuple[str, float], ...] = ()
 
 
 def _sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)  # overflow-free
+
+
+def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 class PromptClassifier:
@@ -88,12 +106,17 @@ class PromptClassifier:
         self._wc = arrays["w_category"].astype(np.float64)
         self._bc = arrays["b_category"].astype(np.float64)
         self._categories: tuple[str, ...] = tuple(metadata["categories"])
+        self._intents: tuple[str, ...] = tuple(metadata.get("intents", ()))
+        self._wi = arrays["w_intent"].astype(np.float64) if self._intents else None
+        self._bi = arrays["b_intent"].astype(np.float64) if self._intents else None
         self._a = float(metadata["calibration"]["platt_a"])
         self._c = float(metadata["calibration"]["platt_b"])
         self.metadata = metadata
         self._folder = folder or packaged_artifact_dir()
         if self._wc.shape != (len(self._categories), self._w.shape[0]):
             raise ConfigError("classifier artifact: category weights do not match categories")
+        if self._wi is not None and self._wi.shape != (len(self._intents), self._w.shape[0]):
+            raise ConfigError("classifier artifact: intent weights do not match intents")
 
     @classmethod
     def load(cls, path: Path | None = None) -> PromptClassifier:
@@ -106,7 +129,8 @@ class PromptClassifier:
         try:
             metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
             with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as data:
-                arrays = {name: np.asarray(data[name], dtype=np.float32) for name in _ARRAYS}
+                names = _ARRAYS + (_INTENT_ARRAYS if metadata.get("intents") else ())
+                arrays = {name: np.asarray(data[name], dtype=np.float32) for name in names}
         except (OSError, KeyError, ValueError) as exc:
             raise ConfigError(f"{folder}: cannot load the classifier artifact ({exc})") from exc
         if metadata.get("format") != ARTIFACT_FORMAT:
@@ -119,16 +143,23 @@ class PromptClassifier:
         return self._categories
 
     @property
+    def intents(self) -> tuple[str, ...]:
+        """Intents of the intent head (empty when the artifact has none)."""
+        return self._intents
+
+    @property
     def encoder_file(self) -> tuple[Path, str] | None:
         """``(path, sha256)`` of the artifact's own (fine-tuned) encoder, if it has one.
 
+        The file is named relative to the artifact folder (it may sit in a sibling
+        artifact, as v4's does in v3's); the encoder checks the hash before loading it.
         None means the artifact's heads read the packaged MiniLM encoder's embeddings.
         """
         encoder = self.metadata.get("encoder", {})
         name = encoder.get("file")
         if not name:
             return None
-        return self._folder / str(name), str(encoder["model_sha256"])
+        return (self._folder / str(name)).resolve(), str(encoder["model_sha256"])
 
     @property
     def threshold(self) -> float:
@@ -139,17 +170,47 @@ class PromptClassifier:
         """Uncalibrated unsafe-head logits, shape ``(n,)``."""
         return np.asarray(embeddings, dtype=np.float64) @ self._w + self._b
 
-    def p_unsafe(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """Calibrated probabilities unsafe, shape ``(n,)``."""
-        return _sigmoid(self._a * self.logits(embeddings) + self._c)
+    @property
+    def language_offsets(self) -> dict[str, float]:
+        """Logit offsets per language code (``metadata["language_offsets"]``; empty for
+        artifacts without them). See :meth:`p_unsafe`."""
+        return {str(k): float(v) for k, v in self.metadata.get("language_offsets", {}).items()}
 
-    def predict(self, embeddings: npt.NDArray[np.float32]) -> list[PromptPrediction]:
-        """One prediction per embedding row."""
-        probs = self.p_unsafe(embeddings)
-        cats = _sigmoid(np.asarray(embeddings, dtype=np.float64) @ self._wc.T + self._bc)
-        return [self._one(float(p), row) for p, row in zip(probs, cats, strict=True)]
+    def p_unsafe(
+        self, embeddings: npt.NDArray[np.float32], logit_offset: float = 0.0
+    ) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities unsafe, shape ``(n,)``; ``logit_offset`` is added to the
+        logit before calibration (a language's offset, :attr:`language_offsets`)."""
+        return _sigmoid(self._a * (self.logits(embeddings) + logit_offset) + self._c)
 
-    def _one(self, p: float, row: npt.NDArray[np.float64]) -> PromptPrediction:
+    def predict(
+        self, embeddings: npt.NDArray[np.float32], logit_offset: float = 0.0
+    ) -> list[PromptPrediction]:
+        """One prediction per embedding row (``logit_offset``: see :meth:`p_unsafe`)."""
+        probs = self.p_unsafe(embeddings, logit_offset)
+        x = np.asarray(embeddings, dtype=np.float64)
+        cats = _sigmoid(x @ self._wc.T + self._bc)
+        intents = (
+            _softmax(x @ self._wi.T + self._bi)
+            if self._wi is not None and self._bi is not None
+            else np.zeros((len(probs), 0))
+        )
+        return [
+            self._one(float(p), row, irow)
+            for p, row, irow in zip(probs, cats, intents, strict=True)
+        ]
+
+    def _one(
+        self, p: float, row: npt.NDArray[np.float64], irow: npt.NDArray[np.float64]
+    ) -> PromptPrediction:
         order = np.argsort(-row, kind="stable")
         ranked = tuple((self._categories[i], float(row[i])) for i in order)
-        return PromptPrediction(p_unsafe=p, category=ranked[0][0], category_probs=ranked)
+        iorder = np.argsort(-irow, kind="stable")
+        intents = tuple((self._intents[i], float(irow[i])) for i in iorder)
+        return PromptPrediction(
+            p_unsafe=p,
+            category=ranked[0][0],
+            category_probs=ranked,
+            intent=intents[0][0] if intents else None,
+            intent_probs=intents,
+        )

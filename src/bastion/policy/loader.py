@@ -10,9 +10,18 @@ import yaml
 from pydantic import ValidationError
 
 from bastion.core.errors import PolicyError
+from bastion.policy.migrate import migrate_v1
 from bastion.policy.model import Policy
 
-__all__ = ["DEFAULT_POLICY_NAME", "default_policy_text", "load_policy", "parse_policy"]
+__all__ = [
+    "DEFAULT_POLICY_NAME",
+    "default_policy_text",
+    "describe_errors",
+    "load_policy",
+    "migration_notice",
+    "parse_policy",
+    "policy_data",
+]
 
 DEFAULT_POLICY_NAME = "default_policy.yaml"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,20 +51,42 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
-    """Parse and validate policy YAML text."""
+    """Parse and validate policy YAML text; a format-1 file is migrated in memory (the
+    result's ``migrated_from`` is 1; :func:`migration_notice` words it for people).
+    """
+    data = policy_data(text, source=source)
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(describe_errors(exc), source=source) from None
+
+
+def policy_data(text: str, *, source: str = "<policy>") -> dict[str, Any]:
+    """The format-2 mapping of policy YAML text (format 1 migrated), not yet validated."""
     try:
         data: Any = yaml.load(text, Loader=_Loader)  # a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {_one_line(str(exc))}", source=source) from None
     if not isinstance(data, dict):
         raise PolicyError("a policy must be a YAML mapping", source=source)
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(_describe(exc), source=source) from None
+    if data.get("version") == 1:
+        default = yaml.load(default_policy_text(), Loader=_Loader)
+        return {**migrate_v1(data, default), "migrated_from": 1}
+    return data
 
 
-def _describe(exc: ValidationError) -> str:
+def migration_notice(policy: Policy, source: str) -> str | None:
+    """A one-line note for people when ``policy`` was read from an older format."""
+    if policy.migrated_from is None:
+        return None
+    return (
+        f"{source}: policy format {policy.migrated_from} was migrated in memory to format 2 "
+        f"(categories x intent); run `bastion policy migrate {source} --out NEW.yaml` to "
+        "write the new file and review its intent rows"
+    )
+
+
+def describe_errors(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err["loc"]) or "policy"

@@ -80,6 +80,9 @@ class Example:
         source: where it came from (``source`` field, ``tensor_trust`` or ``contrast``).
         split: ``train`` | ``dev`` | ``test``.
         weight: sample weight in training.
+        intent: what the prompt wants done (a :class:`bastion.core.types.Intent` value),
+            when the source says or implies it (the wide data of
+            :mod:`bastion.training.sources`); None where unknown.
     """
 
     text: str
@@ -88,6 +91,7 @@ class Example:
     source: str
     split: str
     weight: float = 1.0
+    intent: str | None = None
 
 
 def _digest(text: str) -> int:

@@ -343,7 +343,7 @@ def policy_refusals() -> dict[str, str]:
 
     return {
         name: policy_refusal(spec.explanation, spec.alternative)
-        for name, spec in sorted(load_policy().categories.items())
+        for name, spec in sorted(load_policy().lookup.items())
         if spec.alternative
     }
 

@@ -178,7 +178,7 @@ def test_every_policy_category_used_by_the_rules_exists(policy: Policy) -> None:
     layer = RulesLayer(RulesConfig(), LayerDeps(policy=policy))
     rules = layer._rules
     tags = {rule.tag for group in rules.harm.groups for rule in group}
-    assert tags <= set(policy.categories)
+    assert tags <= set(policy.lookup)
     assert len(tags) >= 14
 
 

@@ -51,7 +51,7 @@ def score_prompts(
 
 
 def _is_hard(policy: Policy, category: str) -> bool:
-    spec = policy.categories.get(category)
+    spec = policy.lookup.get(category)
     return spec is not None and spec.limit is Limit.HARD
 
 

@@ -40,7 +40,7 @@ class ResponseModeSuite:
         answers = answer_all(target, conversations, self._deps.progress)
 
         def _hard(item: PromptItem) -> bool:
-            return policy.categories[item.category].limit is Limit.HARD
+            return policy.lookup[item.category].limit is Limit.HARD
 
         results = [
             _item(item, ctx, policy.action_for(item.category, ctx), answer.action, _hard(item))
@@ -49,7 +49,7 @@ class ResponseModeSuite:
         return self._result(target, results, notes)
 
     def _items(self) -> tuple[list[PromptItem], list[str]]:
-        known = self._deps.policy.categories
+        known = self._deps.policy.lookup
         try:
             shared = held_out(self._deps.settings.shared_data, unsafe=True)
         except (BastionError, OSError, ValueError, KeyError):
@@ -70,8 +70,8 @@ class ResponseModeSuite:
 
     def _result(self, target: Target, results: list[ItemResult], notes: list[str]) -> SuiteResult:
         seed, policy = self._deps.settings.seed, self._deps.policy
-        hard = [r for r in results if policy.categories[r.group].limit is Limit.HARD]
-        soft = [r for r in results if policy.categories[r.group].limit is not Limit.HARD]
+        hard = [r for r in results if policy.lookup[r.group].limit is Limit.HARD]
+        soft = [r for r in results if policy.lookup[r.group].limit is not Limit.HARD]
         by_context = [replace(r, group=r.item_id.rsplit("@", 1)[1]) for r in results]
         metrics = (
             rate("mode_accuracy", (r.passed for r in results), seed=seed),

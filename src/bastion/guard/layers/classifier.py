@@ -5,6 +5,11 @@ request split across turns is still seen whole) and keeps the higher probability
 longer than the encoder's training length is read as overlapping windows, worst one kept. The score
 is the calibrated probability the prompt is unsafe. Output-side checks (a reply is given)
 score the user side only: judging replies is a separate model.
+
+When the artifact has an intent head (v4 on), the verdict also carries the intent of the
+unit that scored highest (:class:`~bastion.core.types.Intent`: facilitate, depict, discuss,
+seek_help, none), which the policy reads beside the category. A category the policy does
+not know is named by its taxonomy category instead (``fraud`` -> ``non_violent_crimes``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from bastion.core.errors import ConfigError, InputError
+from bastion.core.types import Intent
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
@@ -92,7 +98,7 @@ class PromptClassifierLayer:
             if own is None
             else MiniLMEncoder(threads=config.threads, model=own[0], model_sha256=own[1])
         )
-        self._known = frozenset(deps.policy.categories)
+        self._known = frozenset(deps.policy.lookup)
 
     @property
     def name(self) -> str:
@@ -136,13 +142,40 @@ def _english(text: str) -> bool:
 def verdict_from(
     layer: str, predictions: Sequence[PromptPrediction], known: frozenset[str]
 ) -> Verdict:
-    """The verdict for the most unsafe of ``predictions`` (categories limited to ``known``)."""
+    """The verdict for the most unsafe of ``predictions`` (categories limited to ``known``,
+    a subcategory the policy lacks named by its category), with that prediction's intent."""
     best = max(predictions, key=lambda p: p.p_unsafe)
     score = min(max(best.p_unsafe, 0.0), 1.0)
-    ranked_known = [(c, p) for c, p in best.category_probs if c in known]
+    intent = _intent(best.intent)
+    ranked_known = _known_ranking(best.category_probs, known)
     if not ranked_known:
-        return Verdict(layer=layer, score=score)
+        return Verdict(layer=layer, score=score, intent=intent)
     # Per-category scores: p_unsafe shared out by the category head's relative belief.
     top = ranked_known[0][1] or 1.0
     ranked = tuple((c, round(score * p / top, 4)) for c, p in ranked_known[:_TOP_CATEGORIES])
-    return Verdict(layer=layer, score=score, category=ranked_known[0][0], categories=ranked)
+    return Verdict(
+        layer=layer, score=score, category=ranked_known[0][0], categories=ranked, intent=intent
+    )
+
+
+def _intent(value: str | None) -> Intent | None:
+    try:
+        return Intent(value) if value is not None else None
+    except ValueError:  # an artifact naming an intent this version does not know
+        return None
+
+
+def _known_ranking(
+    probs: Sequence[tuple[str, float]], known: frozenset[str]
+) -> list[tuple[str, float]]:
+    """``probs`` renamed to names the policy knows (itself, else its taxonomy category),
+    best probability per name, highest first; unknown either way: left out."""
+    from bastion.policy.taxonomy import SUBCATEGORY_PARENT
+
+    merged: dict[str, float] = {}
+    for name, p in probs:
+        parent = SUBCATEGORY_PARENT.get(name)
+        use = name if name in known else parent if parent in known else None
+        if use is not None and p > merged.get(use, -1.0):
+            merged[use] = p
+    return sorted(merged.items(), key=lambda item: -item[1])

@@ -11,7 +11,7 @@ import time
 
 from pydantic import Field
 
-from bastion.core.types import Action
+from bastion.core.types import Action, Intent
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
@@ -35,6 +35,7 @@ class StaticLayerConfig(LayerConfigModel):
     action: Action | None = None
     response_refusal: float | None = None
     response_harmful: float | None = None
+    intent: Intent | None = None
     precise: bool = False
 
 
@@ -69,6 +70,7 @@ class StaticLayer:
             action=cfg.action,
             response_refusal=cfg.response_refusal if request.response is not None else None,
             response_harmful=cfg.response_harmful if request.response is not None else None,
+            intent=cfg.intent,
         )
 
 

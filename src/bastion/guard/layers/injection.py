@@ -111,7 +111,7 @@ class InjectionDetectorLayer:
         from bastion.models.encoder import MiniLMEncoder
         from bastion.models.injection_detector import InjectionDetector
 
-        if config.category not in deps.policy.categories:
+        if config.category not in deps.policy.lookup:
             raise ConfigError(f"{LAYER}: the policy has no category {config.category!r}")
         self._cfg = config
         self._detector = InjectionDetector.load(config.artifact)

@@ -107,9 +107,7 @@ class JudgeReply:
 
 def judged_categories(policy: Policy) -> list[str]:
     """The category ids a judge may name: hard and soft limits (not encouraged ones)."""
-    return [
-        name for name, spec in policy.categories.items() if spec.limit in (Limit.HARD, Limit.SOFT)
-    ]
+    return [name for name, spec in policy.lookup.items() if spec.limit in (Limit.HARD, Limit.SOFT)]
 
 
 def _first_sentence(text: str) -> str:
@@ -135,7 +133,7 @@ def system_prompt(policy: Policy) -> str:
         lines.append(header)
         lines += [
             f"- {name}: {_first_sentence(spec.description)}"
-            for name, spec in policy.categories.items()
+            for name, spec in policy.lookup.items()
             if spec.limit is limit
         ]
     lines.append("Deployment contexts:")
@@ -171,7 +169,7 @@ def few_shot(policy: Policy, context: str) -> list[Message]:
     """Worked examples as earlier chat turns (part of the fixed, cached prefix)."""
     out: list[Message] = []
     for text, category, confidence in _SHOTS:
-        if category is not None and category not in policy.categories:
+        if category is not None and category not in policy.lookup:
             continue
         reply = {"unsafe": category is not None, "category": category, "confidence": confidence}
         out.append(Message(Role.USER, f"Context: {context}\nUSER: {text}"))

@@ -5,10 +5,14 @@ asks, the reply's opening and the latest user turn) with MiniLM and reads them w
 :class:`~bastion.models.response_classifier.ResponseClassifier`: ``response_refusal`` is
 the probability the reply refuses at least in part (refusal or partial), ``response_kind``
 the most likely kind, ``response_harmful`` and the verdict's ``score`` the calibrated
-probability the reply is harmful. The verdict's category is the
+probability the reply is harmful, gated by the probability of a full refusal (design note
+0050). The verdict's category is the
 category head's top policy category (``default_category`` when the head knows none), so a
 harmful reply gets the action the policy sets for that category and context; where the
 rules layer named a category with explicit evidence, the combiner uses that one instead.
+A reply read as a full refusal and not harmful gets no category: a refusal that names the
+harmful topic ("I can't help with making explosives, but ...") is a refusal, not a
+weapons reply, and must not take the topic's action.
 
 Input-only checks (no reply) get an empty verdict: judging prompts is other layers' job.
 """
@@ -68,7 +72,7 @@ class ResponseClassifierLayer:
         from bastion.models.encoder import MiniLMEncoder
         from bastion.models.response_classifier import ResponseClassifier
 
-        known = frozenset(deps.policy.categories)
+        known = frozenset(deps.policy.lookup)
         if config.default_category is not None and config.default_category not in known:
             raise ConfigError(
                 f"response_classifier: default_category {config.default_category!r} is not "
@@ -103,7 +107,9 @@ class ResponseClassifierLayer:
             "prompt": model_text(turns[-1].canonical) if turns else "",
         }
         prediction = self._classifier.predict(self._embed(texts))[0]
-        return response_verdict(prediction, self._known, self._cfg.default_category)
+        return response_verdict(
+            prediction, self._known, self._cfg.default_category, self._classifier.threshold
+        )
 
     def _embed(self, texts: dict[str, str]) -> dict[str, npt.NDArray[np.float32]]:
         """Embed the inputs the heads read: the (long) reply alone, the short ones together
@@ -124,17 +130,33 @@ def _reply_text(request: CheckRequest) -> str:
 
 
 def response_verdict(
-    prediction: ResponsePrediction, known: frozenset[str], default_category: str | None
+    prediction: ResponsePrediction,
+    known: frozenset[str],
+    default_category: str | None,
+    threshold: float = 1.0,
 ) -> Verdict:
-    """The verdict for one reply prediction (categories limited to ``known``)."""
-    score = min(max(prediction.p_harmful, 0.0), 1.0)
+    """The verdict for one reply prediction (categories limited to ``known``).
+
+    The harmful probability is gated by the probability of a full refusal,
+    ``p_harmful * (1 - p(refusal))`` (design note 0050): a refusal that names the topic
+    ("I can't help with that, but I can explain how bomb squads work") is a refusal, not a
+    harmful reply. A reply read as a refusal whose gated score stays under ``threshold``
+    names no category, so it cannot take the topic's action.
+    """
+    p_refusal = prediction.kind_probs[0] if prediction.kind_probs else 0.0
+    score = min(max(prediction.p_harmful * (1.0 - p_refusal), 0.0), 1.0)
+    category: str | None
+    categories: tuple[tuple[str, float], ...]
+    refusal = prediction.kind == "refusal" and score < threshold
     ranked = [(c, p) for c, p in prediction.category_probs if c in known]
-    if ranked:
+    if refusal:
+        category, categories = None, ()
+    elif ranked:
         top = ranked[0][1] or 1.0
         categories = tuple(
             (c, round(score * p / top, _DIGITS)) for c, p in ranked[:_TOP_CATEGORIES]
         )
-        category: str | None = ranked[0][0]
+        category = ranked[0][0]
     else:
         category = default_category
         categories = ((category, round(score, _DIGITS)),) if category else ()

@@ -11,6 +11,7 @@ checks in :mod:`~bastion.guard.layers.rules.response`. The data lives in YAML fi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -19,13 +20,18 @@ from bastion.core.types import Limit
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerDeps, layer_plugin
 from bastion.guard.layers.rules.config import RulesConfig
+from bastion.guard.layers.rules.intent import intent_cue
 from bastion.guard.layers.rules.loader import load_rules
 from bastion.guard.layers.rules.multiturn import Turn, assess, select
 from bastion.guard.layers.rules.response import assess_reply
 from bastion.guard.layers.rules.scanner import scan_embedded, scan_user
+from bastion.guard.layers.rules.scoring import MANIPULATION
 from bastion.guard.layers.rules.verdicts import LAYER, reply_verdict, user_verdict
 
 __all__ = ["RulesConfig", "RulesLayer", "packaged_rules_dir"]
+
+_EXTRACTION = "system_prompt_extraction"
+_EXTRACTION_TAG = "injection:system_prompt_extraction"
 
 
 def packaged_rules_dir() -> Path:
@@ -44,8 +50,9 @@ class RulesLayer:
 
     def __init__(self, config: RulesConfig, deps: LayerDeps) -> None:
         self._cfg = config
-        limits = {name: spec.limit for name, spec in deps.policy.categories.items()}
+        limits = {name: spec.limit for name, spec in deps.policy.lookup.items()}
         self._hard = frozenset(name for name, limit in limits.items() if limit is Limit.HARD)
+        self._known = frozenset(limits)
         verify = config.verify if config.verify is not None else config.rules_dir is not None
         self._rules = load_rules(config.rules_dir or packaged_rules_dir(), limits, verify=verify)
 
@@ -62,14 +69,27 @@ class RulesLayer:
     def check(self, request: CheckRequest) -> Verdict:
         """Score the latest user turn in its conversation, or the reply when there is one."""
         turns = self._turns(request)
+        users = request.user_turns()
+        cue = intent_cue(users[-1].canonical) if users else None
         if request.response is None and _quiet(turns):
-            return Verdict(layer=LAYER)  # the fast path: nothing to add up
+            return Verdict(layer=LAYER, intent=cue)  # the fast path: nothing to add up
         assessment = assess(turns, self._rules, self._hard, self._cfg)
         if request.response is None:
-            return user_verdict(assessment, self._cfg)
+            return replace(self._attack_named(user_verdict(assessment, self._cfg)), intent=cue)
         reply = request.normalized_response or _plain(request.response)
         judged = assess_reply(self._rules, reply, assessment.categories, self._hard, self._cfg)
         return reply_verdict(assessment, judged, reply.techniques, self._cfg)
+
+    def _attack_named(self, verdict: Verdict) -> Verdict:
+        """A tactic-only verdict that asks for the system prompt names that attack."""
+        if (
+            verdict.category != MANIPULATION
+            or _EXTRACTION_TAG not in verdict.techniques
+            or _EXTRACTION not in self._known
+        ):
+            return verdict
+        ranked = tuple((_EXTRACTION if n == MANIPULATION else n, s) for n, s in verdict.categories)
+        return replace(verdict, category=_EXTRACTION, categories=ranked)
 
     def _turns(self, request: CheckRequest) -> list[Turn]:
         turns = []
