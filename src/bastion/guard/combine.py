@@ -20,11 +20,13 @@ Rules, in order:
 5. No candidate: allowed, with the highest tier's score. A layer may propose its own
    action, which counts as a candidate.
 6. Review: per category (``always`` / ``never``), or ``uncertain`` = the score lies within
-   ``review_band`` of the deciding layer's act threshold.
+   ``review_logit_band`` (log-odds) of the deciding layer's act threshold. The guard then
+   spends its review budget on it (:mod:`bastion.guard.review_budget`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -36,6 +38,7 @@ from bastion.policy.model import CategorySpec, Policy, ReviewMode
 __all__ = ["CascadeCombiner"]
 
 _NOTHING = "No policy concern was found."
+_EPS = 1e-6
 _ASK = " Could you tell me a bit more about what you need it for?"
 
 
@@ -222,7 +225,7 @@ class CascadeCombiner:
             return True
         if mode is ReviewMode.NEVER:
             return False
-        return abs(score - threshold) < self._cfg.review_band
+        return abs(_logit(score) - _logit(threshold)) < self._cfg.review_logit_band
 
     def _guidance(self, spec: CategorySpec | None) -> tuple[str, ...]:
         if spec is None:
@@ -291,3 +294,8 @@ def _kind(verdicts: Sequence[Verdict]) -> str | None:
     """The reply kind from the last layer that named one (None: no model judged the reply)."""
     kinds = [v.response_kind for v in verdicts if v.response_kind is not None]
     return kinds[-1] if kinds else None
+
+
+def _logit(p: float) -> float:
+    q = min(1.0 - _EPS, max(_EPS, p))
+    return math.log(q / (1.0 - q))

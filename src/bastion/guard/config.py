@@ -55,7 +55,14 @@ class CombinerConfig(_Frozen):
     Attributes:
         act_threshold: at or above, the policy's action for the category applies.
         hard_threshold: at or above, a hard-limit category refuses and stops the cascade.
-        review_band: scores within this distance of ``act_threshold`` go to review.
+        review_logit_band: a decision whose score lies within this distance of the deciding
+            layer's act threshold, in log-odds, is uncertain and asks for review (0.5: the
+            odds within a factor of 1.65 of the threshold's). Log-odds, because calibrated
+            thresholds sit near 1 (0.94 for the prompt classifier), where a fixed
+            probability band covers almost every confident refusal.
+        review_budget: the long-run share of decisions sent to review (design note 0053);
+            failures and ``review: always`` categories always go, uncertain ones while
+            the budget lasts. 1 sends every uncertain decision.
         escalate_low: below, and with no hard limit seen, later tiers are skipped. The
             default 0 runs the learned tier on every turn the rules did not settle: the
             rules miss most unsafe prompts outright, so a score of 0 is not "confidently
@@ -65,9 +72,21 @@ class CombinerConfig(_Frozen):
 
     act_threshold: float = Field(default=0.5, ge=0, le=1)
     hard_threshold: float = Field(default=0.5, ge=0, le=1)
-    review_band: float = Field(default=0.1, ge=0, le=0.5)
+    review_logit_band: float = Field(default=0.5, ge=0, le=5)
+    review_budget: float = Field(default=0.03, ge=0, le=1)
     escalate_low: float = Field(default=0.0, ge=0, le=1)
     escalate_high: float = Field(default=0.85, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "review_band" in data:
+            raise ValueError(
+                "review_band (a probability distance) was replaced by review_logit_band "
+                "(log-odds, default 0.5) and review_budget (share of traffic, default 0.03); "
+                "see docs/design/0053-review-routing.md"
+            )
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> CombinerConfig:

@@ -20,8 +20,9 @@ from bastion.guard.layers.base import CheckRequest, LayerDeps, LayerPlugin
 from bastion.guard.normalize import normalize
 from bastion.guard.pipeline import Pipeline, Stage, layer_name
 from bastion.guard.registry import build_layer_registry
+from bastion.guard.review_budget import ReviewBudget
 from bastion.policy.loader import load_policy
-from bastion.policy.model import Policy
+from bastion.policy.model import Policy, ReviewMode
 
 __all__ = ["Guard"]
 
@@ -45,6 +46,7 @@ class Guard:
         self._config = config
         self._pipeline = pipeline
         self._combiner = combiner
+        self._budget = ReviewBudget(config.combiner.review_budget)
 
     @classmethod
     def from_config(
@@ -159,6 +161,11 @@ class Guard:
     def _decide(
         self, messages: tuple[Message, ...], response: str | None, context: str
     ) -> Decision:
+        return self._budgeted(self._decide_unbudgeted(messages, response, context))
+
+    def _decide_unbudgeted(
+        self, messages: tuple[Message, ...], response: str | None, context: str
+    ) -> Decision:
         size = sum(len(m.content) for m in messages) + len(response or "")
         if size > self._config.max_input_chars:
             return self._oversized(size, context)
@@ -168,6 +175,21 @@ class Guard:
             return _with_normalisation(decision, request)
         except Exception as exc:  # noqa: BLE001 - the guard itself must fail closed
             return self._internal_failure(exc, context)
+
+    def _budgeted(self, decision: Decision) -> Decision:
+        """Spend the review budget: failures, oversized input and ``review: always``
+        categories always go to review; uncertain decisions while the budget lasts."""
+        must = decision.review and (decision.error is not None or self._always(decision))
+        if self._budget.admit(wants=decision.review, must=must) or not decision.review:
+            return decision
+        return replace(decision, review=False)
+
+    def _always(self, decision: Decision) -> bool:
+        if decision.layer == "guard":  # oversized input or an internal failure
+            return True
+        name = decision.subcategory or decision.category
+        spec = self._policy.lookup.get(name) if name else None
+        return spec is not None and spec.review is ReviewMode.ALWAYS
 
     def _request(
         self, messages: tuple[Message, ...], response: str | None, context: str
