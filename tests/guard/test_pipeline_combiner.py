@@ -263,3 +263,22 @@ def test_per_layer_act_threshold(policy: Policy, fake_registry) -> None:  # type
     decision = _guard(policy, fake_registry, layer).check("x")
     assert decision.action is Action.CAUTION
     assert decision.review  # within the review band of the layer's own threshold
+
+
+def test_a_reply_that_declines_is_safe_to_send_however_harmful_the_request(
+    policy: Policy,
+) -> None:
+    from bastion.guard.combine import CascadeCombiner
+    from bastion.guard.config import CombinerConfig
+
+    combiner = CascadeCombiner(CombinerConfig(), policy)
+    combiner.set_layers({"rules": 0, "model": 1}, precise=frozenset({"rules"}))
+    request_side = Verdict(layer="model", score=0.99, category="weapons")
+    declined = [
+        Verdict(layer="rules", score=0.9, category="mass_casualty_weapons", response_refusal=0.9),
+        request_side,
+    ]
+    decision = combiner.combine(declined, "general")
+    assert decision.action is Action.ALLOW and decision.response_refusal
+    leaked = [Verdict(layer="rules", response_refusal=0.9, response_harmful=0.9), request_side]
+    assert combiner.combine(leaked, "general").action is Action.REFUSE

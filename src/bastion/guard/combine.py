@@ -18,7 +18,9 @@ Rules, in order:
    that layer's category says *what* (an exploit request is ``cybersecurity``, which the
    context may allow, not a hard-limit guess of a category head).
 5. No candidate: allowed, with the highest tier's score. A layer may propose its own
-   action, which counts as a candidate.
+   action, which counts as a candidate. A reply check whose reply refuses and is not
+   harmful is allowed before any of this: the refusal is safe to send, however harmful
+   the request (which had its own input check) was.
 6. Review: per category (``always`` / ``never``), or ``uncertain`` = the score lies within
    ``review_logit_band`` (log-odds) of the deciding layer's act threshold. The guard then
    spends its review budget on it (:mod:`bastion.guard.review_budget`).
@@ -38,6 +40,7 @@ from bastion.policy.model import CategorySpec, Policy, ReviewMode
 __all__ = ["CascadeCombiner"]
 
 _NOTHING = "No policy concern was found."
+_DECLINED = "The reply declines the request, so it is safe to send."
 _EPS = 1e-6
 _ASK = " Could you tell me a bit more about what you need it for?"
 
@@ -95,6 +98,10 @@ class CascadeCombiner:
         failed = next((v for v in verdicts if v.error), None) or self._unknown(verdicts)
         if failed is not None:
             return self._fail(failed, verdicts, context)
+        if self._declined(verdicts):
+            top = self._authoritative(verdicts)
+            score = top.score if top else 0.0
+            return self._allow(verdicts, context, score=score, explanation=_DECLINED)
         hard = self._hard_hit(verdicts)
         if hard is not None:
             return self._apply(self._with_cue(hard, verdicts), verdicts, context)
@@ -124,6 +131,11 @@ class CascadeCombiner:
             return None
         last = judged[-1]
         return bool((last.response_harmful or 0.0) >= self.act_threshold(last.layer))
+
+    def _declined(self, verdicts: Sequence[Verdict]) -> bool:
+        """A reply check whose reply refuses and is not harmful: the reply is safe to
+        deliver, however harmful the request was (the request had its own check)."""
+        return bool(_flag(verdicts, "response_refusal")) and self._harmful(verdicts) is not True
 
     def _acts(self, verdict: Verdict) -> bool:
         """The verdict clears its layer's act threshold, or proposes an action itself."""
@@ -233,7 +245,14 @@ class CascadeCombiner:
         linked = (self._policy.lookup[name].guidance for name in spec.encourages)
         return tuple(text for text in linked if text)
 
-    def _allow(self, verdicts: Sequence[Verdict], context: str, *, score: float) -> Decision:
+    def _allow(
+        self,
+        verdicts: Sequence[Verdict],
+        context: str,
+        *,
+        score: float,
+        explanation: str = _NOTHING,
+    ) -> Decision:
         layer = verdicts[-1].layer if verdicts else "guard"
         return Decision(
             action=Action.ALLOW,
@@ -243,7 +262,7 @@ class CascadeCombiner:
             limit=Limit.NONE,
             techniques=_techniques(verdicts),
             layer=layer,
-            explanation=_NOTHING,
+            explanation=explanation,
             context=context,
             policy=self._policy.ref,
             verdicts=tuple(verdicts),
