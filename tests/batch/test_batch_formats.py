@@ -54,7 +54,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _check_decisions(rows: list[dict[str, Any]]) -> None:
     assert len(rows) == len(ROWS)
-    assert all(row["decision"]["action"] == "refuse" for row in rows)
+    actions = [row["decision"]["action"] for row in rows]
+    assert actions == ["refuse", "refuse", "refuse", "allow", "refuse"]  # 3: a refusing reply
     assert all("verdicts" not in row["decision"] for row in rows)
     assert rows[3]["decision"]["response_refusal"] is True
     assert rows[3]["decision"]["response_harmful"] is None
@@ -74,7 +75,7 @@ def test_jsonl_round_trip_keeps_fields_and_counts(guard: Guard, tmp_path: Path) 
     assert rows[0]["category"] == "weapons" and rows[2]["source"] == "chat"
     assert rows[2]["messages"][2]["content"] == "é ✓ 中文"
     assert (summary.rows, summary.decided, summary.bad) == (5, 5, 0)
-    assert summary.by_action == {"refuse": 5}
+    assert summary.by_action == {"refuse": 4, "allow": 1}
     assert progress.total == progress.done == source.stat().st_size
     assert [d.line for d in decided] == [1, 2, 3, 4, 5]
     assert decided[3].input.response == "I can't help with that."
@@ -142,7 +143,7 @@ def test_parquet_round_trip_keeps_schema(guard: Guard, tmp_path: Path) -> None:
     assert out.schema.names == ["text", "response", "n", "decision", "error"]
     assert out.schema.field("n").type == pa.int32()
     rows = out.to_pylist()
-    assert [json.loads(r["decision"])["action"] for r in rows] == ["refuse"] * 3
+    assert [json.loads(r["decision"])["action"] for r in rows] == ["refuse", "allow", "refuse"]
     assert json.loads(rows[1]["decision"])["response_refusal"] is True
     assert rows[0]["error"] is None
     assert summary.rows == 3

@@ -12,10 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from bastion.core.errors import ConfigError
+from bastion.core.errors import ConfigError, InputError
 from bastion.models.encoder import TOKENIZER_SHA256, packaged_tokenizer_path, verify_sha256
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tokenizers import Tokenizer
 
 __all__ = ["Windower"]
@@ -87,6 +89,38 @@ class Windower:
         """Every unit of ``text`` to score, windows first, without repeats."""
         windows, chunks = self.units(text)
         return list(dict.fromkeys(windows + chunks))
+
+    def split_within(self, texts: Sequence[str], limit: int) -> list[str]:
+        """The units of ``texts`` to score when at most ``limit`` fit: every window (so no
+        part of any text goes unread), then sentence chunks spread evenly over the text,
+        first and last included, as many as fit. Chunks sharpen a hidden sentence; windows
+        are the coverage, so they are never dropped.
+
+        Raises:
+            InputError: the windows alone exceed ``limit`` (the guard fails closed).
+        """
+        windows: dict[str, None] = {}
+        chunks: dict[str, None] = {}
+        for text in texts:
+            w, c = self.units(text)
+            windows.update(dict.fromkeys(w))
+            chunks.update(dict.fromkeys(c))
+        if len(windows) > limit:
+            raise InputError(f"{len(windows)} windows exceed the limit of {limit}")
+        extra = [c for c in chunks if c not in windows]
+        return [*windows, *_spread(extra, limit - len(windows))]
+
+
+def _spread(items: Sequence[str], room: int) -> list[str]:
+    """At most ``room`` of ``items``, evenly spaced, first and last kept, in order."""
+    if room <= 0:
+        return []
+    if len(items) <= room:
+        return list(items)
+    if room == 1:
+        return [items[-1]]
+    step = (len(items) - 1) / (room - 1)
+    return [items[round(i * step)] for i in range(room)]
 
 
 def _sentences(tokens: list[str], limit: int) -> list[tuple[int, int]]:

@@ -52,8 +52,10 @@ class PromptClassifierConfig(LayerConfigModel):
         chunk_tokens: a long text is also read as sentence chunks of at most this many
             word pieces (0: windows only), so a request hidden after a long benign
             preamble fills most of some unit instead of a fraction of a window.
-        max_windows: the most windows one check may score; more raises, and the guard
-            fails closed (about 12,000 word pieces at the defaults).
+        max_windows: the most units one check may score. Every window is always scored;
+            sentence chunks fill the rest, spread evenly over the text, when there are
+            more than fit. More windows than this raises, and the guard fails closed
+            (about 12,000 word pieces, ~48,000 characters, at the defaults).
         max_views: decoded views of the latest user turn (base64, rot13, leetspeak, ...)
             scored besides its canonical text, so an encoded request is read decoded.
     """
@@ -123,11 +125,10 @@ class PromptClassifierLayer:
         texts = [turns[-1], *(v.text for v in norms[-1].decoded[: self._cfg.max_views])]
         if len(window) > 1:
             texts.append("\n".join(window))
-        units = list(dict.fromkeys(u for text in texts for u in self._windower.split(text)))
-        if len(units) > self._cfg.max_windows:
-            raise InputError(
-                f"{LAYER}: {len(units)} windows exceed max_windows={self._cfg.max_windows}"
-            )
+        try:
+            units = self._windower.split_within(texts, self._cfg.max_windows)
+        except InputError as exc:
+            raise InputError(f"{LAYER}: {exc} (max_windows)") from None
         predictions = self._classifier.predict(self._encoder.encode(units))
         return verdict_from(LAYER, predictions, self._known)
 
