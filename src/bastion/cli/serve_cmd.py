@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from bastion.gateway import GatewaySettings
 
-__all__ = ["serve", "serve_app"]
+__all__ = ["serve", "serve_app", "startup_banner"]
 
 serve_app = typer.Typer(
     name="serve",
@@ -71,22 +71,31 @@ def serve(  # noqa: PLR0913 - one parameter per command-line flag
     if loaded.store_url is None:
         loaded = loaded.model_copy(update={"store_url": DEFAULT_STORE_URL})
     app = create_app(loaded)
-    typer.echo(
-        f"bastion gateway on http://{loaded.host}:{loaded.port} "
-        f"(upstream: {loaded.upstream.target}; docs at /docs)",
-        err=True,
-    )
-    _dashboard_banner(app, loaded)
+    for line in startup_banner(app, loaded):
+        typer.echo(line, err=True)
     uvicorn.run(
-        app, host=loaded.host, port=loaded.port, log_level="info", access_log=loaded.access_log
+        app,
+        host=loaded.host,
+        port=loaded.port,
+        log_level="info",
+        access_log=loaded.access_log,
+        timeout_keep_alive=loaded.keep_alive_s,
     )
 
 
-def _dashboard_banner(app: FastAPI, loaded: GatewaySettings) -> None:
-    """The dashboard's URL, and on the first run its admin password (design note 0027)."""
+def startup_banner(app: FastAPI, loaded: GatewaySettings) -> list[str]:
+    """What ``bastion serve`` prints before it listens: the address, who may call what
+    (open mode covers client traffic only, design note 0051), and the dashboard's URL and
+    first-run admin password (design note 0027)."""
     from bastion.dashboard import startup_lines
+    from bastion.gateway.auth import access_summary
 
     store = app.state.gateway.store
+    lines = [
+        f"bastion gateway on http://{loaded.host}:{loaded.port} "
+        f"(upstream: {loaded.upstream.target}; docs at /docs)",
+        access_summary(store),
+    ]
     if store is not None:
-        for line in startup_lines(store, loaded, environ=os.environ):
-            typer.echo(line, err=True)
+        lines += startup_lines(store, loaded, environ=os.environ)
+    return lines

@@ -37,6 +37,7 @@ def mount_dashboard(
     store: OversightStore,
     settings: GatewaySettings,
     clock: Clock = utc_now,
+    sessions: SessionStore | None = None,
 ) -> None:
     """Mount the dashboard at ``/dashboard`` of a gateway app built by ``create_app``.
 
@@ -45,13 +46,17 @@ def mount_dashboard(
         store: the oversight store (users, queue, audit log).
         settings: the gateway's settings (``settings.dashboard``).
         clock: sessions' and charts' time source.
+        sessions: the session store; None makes one with ``session_hours`` and ``clock``.
     """
     gateway = app.state.gateway
     guard = gateway.service.guard
+    if sessions is None:
+        ttl = timedelta(hours=settings.dashboard.session_hours)
+        sessions = SessionStore(ttl=ttl, clock=clock)
     dashboard = Dashboard(
         store=store,
         settings=settings.dashboard,
-        sessions=SessionStore(ttl=timedelta(hours=settings.dashboard.session_hours), clock=clock),
+        sessions=sessions,
         throttle=LoginThrottle(clock=clock),
         templates=_templates(),
         charts=ChartCache(store.stats, ttl_s=settings.dashboard.chart_cache_s, clock=clock),

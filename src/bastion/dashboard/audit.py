@@ -15,6 +15,7 @@ from bastion.core.errors import InputError
 from bastion.core.types import Action
 from bastion.dashboard._state import DashboardDep, ReviewerDep, blocking, is_htmx, render
 from bastion.dashboard.charts import CHARTS, WINDOWS
+from bastion.gateway.schemas import MAX_OFFSET
 from bastion.oversight import AuditQuery, EntryKind
 
 __all__ = ["router"]
@@ -34,7 +35,7 @@ class AuditFilters(BaseModel):
     direction: str = Field(default="", max_length=200)
     request_id: str = Field(default="", max_length=200)
     since: str = Field(default="", max_length=32)
-    offset: int = Field(default=0, ge=0, le=1_000_000)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/audit")

@@ -20,6 +20,7 @@ from bastion.dashboard._state import (
     render,
 )
 from bastion.dashboard.security import CsrfDep, HolderDep
+from bastion.gateway.schemas import MAX_OFFSET
 from bastion.oversight import (
     AuditEntry,
     AuditQuery,
@@ -73,18 +74,26 @@ async def login(
     _: CsrfDep,
     form: Annotated[LoginForm, Form()],
 ) -> Response:
-    """Check the password; on success a new session replaces the anonymous one."""
+    """Check the password; on success a new session replaces the anonymous one.
+
+    Failures are throttled per client address and name (and per address overall)."""
     name, next = form.username.strip(), form.next
-    if dashboard.throttle.blocked(name.lower()):
+    address, key = _client_address(request), name.lower()
+    if dashboard.throttle.blocked(address, key):
         message = "Too many failed attempts; wait a few minutes."
         return await _login_error(request, name, next, message, 429)
     user = await blocking(dashboard.store.authenticate_user, name, form.password) if name else None
     if user is None or not user.role.allows(Scope.REVIEWER):
-        dashboard.throttle.failed(name.lower())
+        dashboard.throttle.failed(address, key)
         return await _login_error(request, name, next, "Wrong user name or password.", 401)
-    dashboard.throttle.succeeded(name.lower())
+    dashboard.throttle.succeeded(address, key)
     holder.login(user.username, user.role)
     return RedirectResponse(_safe_next(next) or f"{BASE}/queue", 303)
+
+
+def _client_address(request: Request) -> str:
+    """The peer's address (behind a proxy, what uvicorn's ``--forwarded-allow-ips`` trusts)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 async def _login_error(
@@ -120,7 +129,7 @@ async def queue(
     dashboard: DashboardDep,
     _: ReviewerDep,
     status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     """Open (or resolved, or all) items, oldest first; htmx asks for the rows only."""
     wanted = None if status == "all" else ItemStatus(status)

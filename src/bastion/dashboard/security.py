@@ -7,14 +7,16 @@
 - :func:`require_csrf` guards every state-changing request: the session's token must come
   back in the ``X-CSRF-Token`` header (htmx sends it) or the ``csrf_token`` form field,
   and a cross-origin ``Origin`` is refused.
-- :class:`LoginThrottle` slows password guessing: a name with too many recent failures is
-  refused for a while.
+- :class:`LoginThrottle` slows password guessing: a client address with too many recent
+  failures for one name, or for all names together, is refused for a while. Keyed by
+  (address, name), so nobody elsewhere can lock a user out (issue 22, finding 7).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Annotated
 
@@ -194,43 +196,87 @@ CsrfDep = Annotated[Session, Depends(require_csrf)]
 
 
 class LoginThrottle:
-    """At most ``attempts`` failed logins per name within ``window``.
+    """At most ``attempts`` failed logins per (client address, name) and ``per_address``
+    per address, within ``window``.
+
+    Memory stays bounded: past ``max_entries`` keys the least recently failed ones are
+    forgotten, one at a time, never everyone's counters at once.
 
     Args:
-        attempts: failures allowed per window.
+        attempts: failures allowed per address and name per window.
+        per_address: failures allowed per address (over all names) per window.
         window: how far back failures count.
+        max_entries: keys remembered per table (pairs, addresses).
         clock: the time source.
     """
 
     def __init__(
-        self, *, attempts: int = 5, window: timedelta = timedelta(minutes=5), clock: Clock = utc_now
+        self,
+        *,
+        attempts: int = 5,
+        per_address: int = 20,
+        window: timedelta = timedelta(minutes=5),
+        max_entries: int = 20_000,
+        clock: Clock = utc_now,
     ) -> None:
         self._attempts = attempts
-        self._window = window
+        self._per_address = per_address
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        window_s = window.total_seconds()
+        self._pairs = _Failures(window_s, keep=attempts, max_entries=max_entries)
+        self._addresses = _Failures(window_s, keep=per_address, max_entries=max_entries)
         self._lock = threading.Lock()
 
-    def blocked(self, name: str) -> bool:
-        """Whether ``name`` has used up its failures for now."""
+    def blocked(self, address: str, name: str) -> bool:
+        """Whether this address has used up its failures, for ``name`` or overall."""
+        now = self._clock().timestamp()
         with self._lock:
-            return len(self._recent(name)) >= self._attempts
+            return (
+                self._pairs.count((address, name), now) >= self._attempts
+                or self._addresses.count(address, now) >= self._per_address
+            )
 
-    def failed(self, name: str) -> None:
-        """Count a failure for ``name``."""
+    def failed(self, address: str, name: str) -> None:
+        """Count a failure of ``address`` for ``name``."""
+        now = self._clock().timestamp()
         with self._lock:
-            if len(self._failures) > 10_000:
-                self._failures.clear()
-            self._recent(name).append(self._clock().timestamp())
+            self._pairs.add((address, name), now)
+            self._addresses.add(address, now)
 
-    def succeeded(self, name: str) -> None:
-        """Forget ``name``'s failures."""
+    def succeeded(self, address: str, name: str) -> None:
+        """Forget this address's failures for ``name`` (its overall count stays)."""
         with self._lock:
-            self._failures.pop(name, None)
+            self._pairs.forget((address, name))
 
-    def _recent(self, name: str) -> deque[float]:
-        times = self._failures.setdefault(name, deque())
-        cutoff = self._clock().timestamp() - self._window.total_seconds()
-        while times and times[0] < cutoff:
-            times.popleft()
-        return times
+
+class _Failures:
+    """The last ``keep`` failure times per key, least recently failed key first (the
+    caller holds the lock)."""
+
+    def __init__(self, window_s: float, *, keep: int, max_entries: int) -> None:
+        self._window_s = window_s
+        self._keep = max(1, keep)
+        self._max = max(1, max_entries)
+        self._times: OrderedDict[Hashable, list[float]] = OrderedDict()
+
+    def count(self, key: Hashable, now: float) -> int:
+        times = self._times.get(key)
+        if times is None:
+            return 0
+        cutoff = now - self._window_s
+        times[:] = [t for t in times if t >= cutoff]
+        if not times:
+            del self._times[key]
+        return len(times)
+
+    def add(self, key: Hashable, now: float) -> None:
+        self.count(key, now)
+        times = self._times.setdefault(key, [])
+        times.append(now)
+        del times[: -self._keep]
+        self._times.move_to_end(key)
+        while len(self._times) > self._max:
+            self._times.popitem(last=False)
+
+    def forget(self, key: Hashable) -> None:
+        self._times.pop(key, None)

@@ -5,6 +5,10 @@ per-process secret), marked HttpOnly and SameSite=Strict. Everything else (who i
 in, their scopes, the CSRF token, the playground conversation) stays in a
 :class:`SessionStore` in the server's memory, bounded in size and time. Logging in replaces
 the session (a new id), so a session id fixed before login is worthless after it.
+
+Anonymous sessions (a login form's CSRF token, an open playground) and logged-in ones are
+bounded separately: anyone can start anonymous sessions by the thousand, and they must
+never push a reviewer's login out (issue 22, finding 5).
 """
 
 from __future__ import annotations
@@ -108,21 +112,30 @@ class CookieSigner:
 
 
 class SessionStore:
-    """Sessions in memory, at most ``max_sessions`` (the least recently used go first).
+    """Sessions in memory, in two pools each bounded by least-recent use.
+
+    Logged-in sessions are evicted only by expiry or by other logins; anonymous ones only
+    by expiry or by other anonymous ones.
 
     Args:
         ttl: how long a session lives after it was created.
-        max_sessions: bound on memory; anonymous visitors cannot grow it past this.
+        max_sessions: bound on logged-in sessions.
+        max_anonymous: bound on anonymous sessions (None: the same as ``max_sessions``).
         clock: the time source (tests pass :class:`bastion.records.fakes.FakeClock`).
     """
 
     def __init__(
-        self, *, ttl: timedelta, max_sessions: int = 10_000, clock: Clock = utc_now
+        self,
+        *,
+        ttl: timedelta,
+        max_sessions: int = 10_000,
+        max_anonymous: int | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._ttl = ttl
-        self._max = max_sessions
         self._clock = clock
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self._users = _Pool(max_sessions)
+        self._anonymous = _Pool(max_sessions if max_anonymous is None else max_anonymous)
         self._lock = threading.Lock()
 
     def new(self, *, user: str | None = None, role: Scope | None = None) -> Session:
@@ -135,29 +148,22 @@ class SessionStore:
             role=role,
         )
         with self._lock:
-            self._sessions[session.id] = session
-            while len(self._sessions) > self._max:
-                self._sessions.popitem(last=False)
+            (self._anonymous if user is None else self._users).add(session)
         return session
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id, or None (unknown or expired)."""
         if session_id is None:
             return None
+        now = self._clock()
         with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None:
-                return None
-            if session.expires <= self._clock():
-                del self._sessions[session_id]
-                return None
-            self._sessions.move_to_end(session_id)
-            return session
+            return self._users.get(session_id, now) or self._anonymous.get(session_id, now)
 
     def drop(self, session_id: str) -> None:
         """Forget a session (logout, or replaced at login)."""
         with self._lock:
-            self._sessions.pop(session_id, None)
+            self._users.drop(session_id)
+            self._anonymous.drop(session_id)
 
     def add_turn(self, session: Session, turn: PlaygroundTurn, *, keep: int) -> None:
         """Append a playground turn, keeping the last ``keep``."""
@@ -181,4 +187,33 @@ class SessionStore:
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._sessions)
+            return len(self._users) + len(self._anonymous)
+
+
+class _Pool:
+    """One bounded pool of sessions, least recently used first (the store's lock guards it)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+
+    def add(self, session: Session) -> None:
+        self._sessions[session.id] = session
+        while len(self._sessions) > self._limit:
+            self._sessions.popitem(last=False)
+
+    def get(self, session_id: str, now: datetime) -> Session | None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        if session.expires <= now:
+            del self._sessions[session_id]
+            return None
+        self._sessions.move_to_end(session_id)
+        return session
+
+    def drop(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    def __len__(self) -> int:
+        return len(self._sessions)

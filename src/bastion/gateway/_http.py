@@ -1,4 +1,5 @@
-"""HTTP plumbing: safe JSON, OpenAI-style error bodies, the body-size limit, no tracebacks.
+"""HTTP plumbing: safe JSON, OpenAI-style error bodies, the body-size and body-time limits,
+no tracebacks.
 
 Every error the gateway answers has the OpenAI shape
 ``{"error": {"message", "type", "param", "code"}}``, so OpenAI clients raise their usual
@@ -12,13 +13,15 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bastion.core.errors import InputError
+from bastion.core.errors import InputError, RecordError
+from bastion.gateway.service import new_error_id
 from bastion.gateway.upstream import UpstreamError
 
 __all__ = ["BodyLimitMiddleware", "SafeJSONResponse", "error_response", "install_handlers"]
@@ -97,31 +100,50 @@ async def _on_upstream(request: Request, exc: Exception) -> Any:
     return error_response(502, f"upstream error: {exc}", "upstream_error", code)
 
 
+async def _on_record(request: Request, exc: Exception) -> Any:
+    error_id = new_error_id()
+    _log.error("oversight store failed (error id %s): %s", error_id, exc, exc_info=exc)
+    message = f"the oversight store is unavailable; try again (error id {error_id})"
+    return error_response(503, message, "store_unavailable")
+
+
 def install_handlers(app: FastAPI) -> None:
-    """Answer validation, HTTP, input and upstream errors as OpenAI-style JSON."""
+    """Answer validation, HTTP, input, store and upstream errors as OpenAI-style JSON (a
+    store error says only its error id; the details go to the log)."""
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(InputError, _on_input)
     app.add_exception_handler(UpstreamError, _on_upstream)
+    app.add_exception_handler(RecordError, _on_record)
 
 
 class BodyLimitMiddleware:
-    """Reads the request body up to ``max_bytes`` (413 past it) and turns any unexpected
-    exception into a JSON 500 without a traceback.
+    """Reads the request body up to ``max_bytes`` (413 past it) within ``body_timeout_s``
+    (408 and ``Connection: close`` past it), and turns any unexpected exception into a
+    JSON 500 without a traceback.
 
     The body is buffered before the app sees it (it is small by construction), so an
-    oversized body is refused whether or not it declares ``Content-Length``.
+    oversized body is refused whether or not it declares ``Content-Length``, and a body
+    shorter than its ``Content-Length`` (or one that trickles in) cannot hold the
+    connection open: the whole read shares one deadline.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, body_timeout_s: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = await self._read(scope, receive)
+        body: bytes | None = b""
+        with anyio.move_on_after(self.body_timeout_s) as deadline:
+            body = await self._read(scope, receive)
+        if deadline.cancelled_caught:
+            message = f"request body not received within {self.body_timeout_s:g} s"
+            await _send_error(send, 408, message)
+            return
         if body is None:
             await _send_error(send, 413, f"request body over {self.max_bytes:,} bytes")
             return
@@ -175,12 +197,16 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+_SEND_KINDS = {408: "request_timeout", 413: "request_too_large"}
+
+
 async def _send_error(send: Send, status: int, message: str) -> None:
-    kind = "request_too_large" if status == 413 else "internal_error"
-    payload = dumps(error_body(message, kind))
+    payload = dumps(error_body(message, _SEND_KINDS.get(status, "internal_error")))
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
     ]
+    if status == 408:  # the rest of the body may still come: do not read it as a request
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

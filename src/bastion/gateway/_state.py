@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from bastion.gateway.auth import Access, RateLimiter, bearer
+from bastion.gateway.limits import CostLimiter, request_cost
 from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.service import GuardService
 from bastion.gateway.settings import GatewaySettings
@@ -24,7 +25,9 @@ CONTEXT_HEADER = "X-Bastion-Context"
 class Gateway:
     """Everything one gateway app shares between requests.
 
-    ``store`` is the oversight store (None without one); ``access`` checks API keys.
+    ``store`` is the oversight store (None without one); ``access`` checks API keys;
+    ``limiter`` is the cost-charging bucket ``access`` admits requests with (None: requests
+    cost one token whatever their size).
     """
 
     settings: GatewaySettings
@@ -33,6 +36,7 @@ class Gateway:
     metrics: GatewayMetrics
     store: OversightStore | None = None
     access: Access = field(default_factory=lambda: Access(None, RateLimiter(0, 1)))
+    limiter: CostLimiter | None = None
 
     @property
     def upstream_name(self) -> str:
@@ -54,6 +58,17 @@ class Gateway:
         if self.settings.header_context:
             requested = requested or request.headers.get(CONTEXT_HEADER) or None
         return self.service.context(requested)
+
+    def bill(self, request: Request, texts: int, chars: int) -> None:
+        """Charge the caller's key the rest of its request's cost: ``texts`` input texts
+        of ``chars`` characters in all (the key check already took one token). The
+        balance may go negative; the key's next requests wait it off. Nothing in open
+        mode."""
+        key = getattr(request.state, "api_key", None)
+        if key is None or self.limiter is None:
+            return
+        per = self.settings.rate_limit.chars_per_token
+        self.limiter.charge(key.id, request_cost(texts, chars, chars_per_token=per) - 1)
 
     async def complete(self, request: UpstreamRequest) -> Completion:
         """Call the upstream, counting failures."""

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from bastion.core.errors import ConfigError
 from bastion.gateway._http import BodyLimitMiddleware, SafeJSONResponse, install_handlers
 from bastion.gateway._state import Gateway
-from bastion.gateway.auth import Access, RateLimiter, authorize
+from bastion.gateway.auth import Access, access_summary, authorize
 from bastion.gateway.embedded import EmbeddedUpstream
 from bastion.gateway.http_upstream import OpenAICompatibleUpstream
+from bastion.gateway.limits import CostLimiter
 from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.oversight_routes import oversight_router
 from bastion.gateway.recorder import DecisionRecorder, JsonlRecorder, TeeRecorder
@@ -23,9 +26,11 @@ from bastion.gateway.service import GuardService
 from bastion.gateway.settings import GatewaySettings
 from bastion.gateway.upstream import Upstream
 from bastion.guard import Guard
-from bastion.oversight import OversightConfig, OversightStore, open_store
+from bastion.oversight import KeyStore, OversightConfig, OversightStore, open_store
 
 __all__ = ["build_upstream", "create_app", "oversight_config"]
+
+_log = logging.getLogger("bastion.gateway")
 
 _DESCRIPTION = (
     "A guarded, OpenAI-compatible gateway: every user turn and every reply is checked "
@@ -91,8 +96,9 @@ def create_app(
     metrics = GatewayMetrics()
     service = GuardService(guard, metrics, recorder, block_output_at=settings.block_output_at)
     limits = settings.rate_limit
-    access = Access(store, RateLimiter(limits.per_second, limits.burst))
-    app = _build(Gateway(settings, service, upstream, metrics, store, access), closers)
+    limiter = CostLimiter(limits.per_second, limits.burst)
+    access = Access(store, limiter)
+    app = _build(Gateway(settings, service, upstream, metrics, store, access, limiter), closers)
     if store is not None and settings.dashboard.enabled:
         from bastion.dashboard import mount_dashboard  # the dashboard needs the store
 
@@ -105,11 +111,15 @@ def _build(gateway: Gateway, closers: list[Callable[[], Any]]) -> FastAPI:
         title="bastion gateway",
         description=_DESCRIPTION,
         default_response_class=SafeJSONResponse,
-        lifespan=_lifespan(closers),
+        lifespan=_lifespan(closers, gateway.access.keys),
         dependencies=[Depends(authorize)],
     )
     app.state.gateway = gateway
-    app.add_middleware(BodyLimitMiddleware, max_bytes=gateway.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=gateway.settings.max_body_bytes,
+        body_timeout_s=gateway.settings.body_timeout_s,
+    )
     install_handlers(app)
     app.include_router(router)
     app.include_router(oversight_router)
@@ -176,9 +186,10 @@ def _recorder(
     return TeeRecorder(store, recorder)
 
 
-def _lifespan(closers: list[Callable[[], Any]]) -> Callable[[FastAPI], Any]:
+def _lifespan(closers: list[Callable[[], Any]], keys: KeyStore | None) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _log.info("%s", await run_in_threadpool(access_summary, keys))  # who may call what
         yield
         for close in reversed(closers):
             result = close()

@@ -3,8 +3,12 @@
 Every route of the app passes :func:`authorize` (an app-wide dependency). The routes
 anyone may call are listed once, in :data:`PUBLIC_PATHS`; every other route needs the
 scope :data:`ROUTE_SCOPES` gives it, and a route missing from that table needs ``admin``
-(fail closed). While the store holds no active key the API is open (a fresh install
-works out of the box); the first ``bastion keys create`` closes it. The dashboard,
+(fail closed). While the store holds no active key the API is open for client traffic
+only ("open mode": checks, chat completions, moderations, reports and appeals, so a fresh
+install works out of the box); the first ``bastion keys create`` closes it. Routes above
+the ``client`` scope (the review queue, review decisions, the audit log) always need a
+key of their scope, open mode or not (design note 0051): anonymous callers must never
+read stored conversations or write the human labels training learns from. The dashboard,
 mounted at ``/dashboard``, authenticates its own users with login sessions.
 """
 
@@ -21,7 +25,16 @@ from starlette.concurrency import run_in_threadpool
 
 from bastion.oversight import ApiKey, KeyStore, Scope
 
-__all__ = ["PUBLIC_PATHS", "ROUTE_SCOPES", "Access", "RateLimiter", "authorize", "bearer"]
+__all__ = [
+    "PUBLIC_PATHS",
+    "ROUTE_SCOPES",
+    "Access",
+    "RateLimiter",
+    "access_summary",
+    "authorize",
+    "bearer",
+    "key_identity",
+]
 
 PUBLIC_PATHS: frozenset[str] = frozenset(
     {
@@ -92,7 +105,11 @@ class Access:
     limiter: RateLimiter
 
     def check(self, secret: str, needed: Scope) -> ApiKey | None:
-        """The caller's key, or None while no key exists (open mode).
+        """The caller's key, or None where no key is needed.
+
+        No key is needed without a key store, or in open mode (no active key yet) for a
+        ``client`` route. Reviewer and admin routes need a key of their scope whatever
+        the key state (design note 0051).
 
         Raises:
             HTTPException: 401 (no or unknown key), 403 (scope too low), 429 (rate).
@@ -101,9 +118,9 @@ class Access:
             return None
         key = self.keys.authenticate_key(secret) if secret else None
         if key is None:
-            if not self.keys.has_keys():
+            if needed is Scope.CLIENT and not self.keys.has_keys():
                 return None
-            raise HTTPException(401, "a valid API key is required (Authorization: Bearer ...)")
+            raise HTTPException(401, _missing_key(needed))
         if not key.scope.allows(needed):
             raise HTTPException(403, f"this key's scope {key.scope.value!r} cannot call this")
         wait = self.limiter.take(key.id)
@@ -111,6 +128,34 @@ class Access:
             headers = {"Retry-After": str(max(1, math.ceil(wait)))}
             raise HTTPException(429, "rate limit exceeded for this key", headers=headers)
         return key
+
+
+def _missing_key(needed: Scope) -> str:
+    if needed is Scope.CLIENT:
+        return "a valid API key is required (Authorization: Bearer ...)"
+    return (
+        f"a valid {needed.value} API key is required (Authorization: Bearer ...), "
+        "also while the gateway has no keys: open mode covers client traffic only"
+    )
+
+
+def key_identity(key: ApiKey) -> str:
+    """Who a key authenticates, as review records name them: ``key:<id> (<name>)``."""
+    return f"key:{key.id}" if key.name == key.id else f"key:{key.id} ({key.name})"
+
+
+def access_summary(keys: KeyStore | None) -> str:
+    """One line for the start-up banner and log: what the API lets callers do (blocking)."""
+    if keys is None:
+        return "access: no oversight store, so no API keys; the review and audit API is off"
+    if keys.has_keys():
+        return "access: every /v1 route needs an API key of its scope"
+    return (
+        "access: open mode (no API key yet) for client traffic only: /v1/guard/check, "
+        "/v1/chat/completions, /v1/moderations, /v1/reports and /v1/appeals need no key; "
+        "the review and audit API needs a reviewer key (bastion keys create --scope "
+        "reviewer; any key closes open mode) and the dashboard a reviewer login"
+    )
 
 
 def bearer(request: Request) -> str:

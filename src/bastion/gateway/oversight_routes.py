@@ -1,8 +1,9 @@
 """Oversight endpoints: user reports and appeals, the review API, audit search.
 
 Scopes (see :mod:`bastion.gateway.auth`): reports and appeals need ``client``; the
-review queue and the audit log need ``reviewer``. Without an oversight store these
-answer 503.
+review queue and the audit log need ``reviewer``, in open mode too. A review decision
+records the key that made it, never a name from the body. Without an oversight store
+these answer 503.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from bastion.core.types import Action
 from bastion.gateway._http import SafeJSONResponse, error_response
 from bastion.gateway._state import Gateway, GatewayDep
+from bastion.gateway.auth import key_identity
+from bastion.gateway.schemas import MAX_LIMIT, MAX_OFFSET
 from bastion.oversight import (
     AuditQuery,
     ConflictError,
@@ -37,6 +40,9 @@ from bastion.oversight import (
 __all__ = ["oversight_router", "to_json"]
 
 oversight_router = APIRouter(tags=["oversight"])
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 class _Body(BaseModel):
@@ -61,13 +67,14 @@ class AppealBody(_Body):
 
 
 class DecisionBody(_Body):
-    """A reviewer's verdict: uphold, or overturn with the right action."""
+    """A reviewer's verdict: uphold, or overturn with the right action.
+
+    The reviewer is the authenticated key (a ``reviewer`` field is refused)."""
 
     outcome: ReviewOutcome
     rationale: str = Field(min_length=1, max_length=4000)
     action: Action | None = None
     category: str | None = Field(default=None, max_length=100)
-    reviewer: str | None = Field(default=None, max_length=200)
 
 
 def to_json(value: Any) -> Any:
@@ -85,9 +92,10 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def _who(request: Request, fallback: str | None) -> str | None:
+def _who(request: Request) -> str | None:
+    """The authenticated key's identity; None in open mode (client routes only)."""
     key = getattr(request.state, "api_key", None)
-    return key.name if key is not None else fallback
+    return key_identity(key) if key is not None else None
 
 
 async def _run(
@@ -111,7 +119,7 @@ async def post_report(body: ReportBody, request: Request, gateway: GatewayDep) -
     """Flag a bad answer or a wrong decision (by the request id of the reply); it goes to
     the review queue. ``kind=appeal`` contests a refusal, like ``/v1/appeals``."""
     report = NewReport(
-        ReportKind(body.kind), body.request_id, body.reason, body.entry_id, _who(request, None)
+        ReportKind(body.kind), body.request_id, body.reason, body.entry_id, _who(request)
     )
     return await _run(gateway, lambda store: store.add_report(report), status=201)
 
@@ -120,7 +128,7 @@ async def post_report(body: ReportBody, request: Request, gateway: GatewayDep) -
 async def post_appeal(body: AppealBody, request: Request, gateway: GatewayDep) -> Response:
     """Appeal a refusal: it goes to the review queue."""
     report = NewReport(
-        ReportKind.APPEAL, body.request_id, body.reason, body.entry_id, _who(request, None)
+        ReportKind.APPEAL, body.request_id, body.reason, body.entry_id, _who(request)
     )
     return await _run(gateway, lambda store: store.add_report(report), status=201)
 
@@ -129,8 +137,8 @@ async def post_appeal(body: AppealBody, request: Request, gateway: GatewayDep) -
 async def review_queue(
     gateway: GatewayDep,
     status: Literal["open", "resolved", "all"] = "open",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Response:
     """Queue items, oldest first."""
     chosen = None if status == "all" else ItemStatus(status)
@@ -157,8 +165,13 @@ async def review_item(item_id: str, gateway: GatewayDep) -> Response:
 async def review_decision(
     item_id: str, body: DecisionBody, request: Request, gateway: GatewayDep
 ) -> Response:
-    """Uphold or overturn an item; stored as a new record superseding the decision."""
-    reviewer = _who(request, body.reviewer) or "anonymous"
+    """Uphold or overturn an item; stored as a new record superseding the decision.
+
+    The reviewer recorded is the authenticated ``reviewer`` key (``authorize`` refuses
+    every other caller, open mode included)."""
+    reviewer = _who(request)
+    if reviewer is None:  # only without a key store, where _run answers 503 anyway
+        return error_response(401, "a reviewer API key is required", "authentication_error")
     review = NewReview(body.outcome, body.rationale, reviewer, body.action, body.category)
     return await _run(gateway, lambda store: store.decide(item_id, review))
 
@@ -171,8 +184,8 @@ async def audit_search(  # noqa: PLR0913 - one query parameter per filter
     category: str | None = None,
     request_id: str | None = None,
     text: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Response:
     """Search the audit log, newest first."""
     query = AuditQuery(

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from bastion.gateway._http import SafeJSONResponse, error_response
 from bastion.gateway._state import Gateway, GatewayDep
 from bastion.gateway.behaviour import Plan, plan_for, refusal_text
+from bastion.gateway.limits import moderation_refusal
 from bastion.gateway.moderation import moderation_result
 from bastion.gateway.schemas import (
     ChatRequest,
@@ -35,6 +36,7 @@ router = APIRouter()
 async def chat_completions(body: ChatRequest, request: Request, gateway: GatewayDep) -> Response:
     """OpenAI-compatible chat: guard the input, call the upstream, guard the output."""
     call = CheckCall(to_messages(body.messages), gateway.context_for(request), new_id("chatcmpl"))
+    gateway.bill(request, 1, _chars(call))
     decision = await gateway.service.check(call)
     plan = plan_for(decision, call.messages)
     upstream_request = UpstreamRequest(
@@ -91,8 +93,12 @@ async def _answer(
 @router.post("/v1/moderations", tags=["openai"])
 async def moderations(body: ModerationBody, request: Request, gateway: GatewayDep) -> Response:
     """OpenAI-compatible moderation of one text or a list of texts (input checks)."""
-    context = gateway.context_for(request)
     texts = [body.input] if isinstance(body.input, str) else body.input
+    refused = moderation_refusal(texts, gateway.settings.moderation)
+    if refused is not None:
+        return refused
+    context = gateway.context_for(request)
+    gateway.bill(request, len(texts), sum(len(text) for text in texts))
     request_id = new_id("modr")
     results = []
     for text in texts:
@@ -115,10 +121,16 @@ async def guard_check(body: CheckBody, request: Request, gateway: GatewayDep) ->
         direction,
         body.response,
     )
+    gateway.bill(request, 1, _chars(call))
     decision = await gateway.service.check(call)
     return SafeJSONResponse(
         {"id": call.request_id, "direction": direction, "decision": decision.to_dict()}
     )
+
+
+def _chars(call: CheckCall) -> int:
+    """Characters a check reads: the conversation and the reply (what its cost grows with)."""
+    return sum(len(m.content) for m in call.messages) + len(call.response or "")
 
 
 @router.get("/healthz", tags=["ops"])

@@ -17,6 +17,8 @@ from bastion.core.verdict import Decision
 from bastion.gateway.upstream import scrub_text
 
 __all__ = [
+    "MAX_LIMIT",
+    "MAX_OFFSET",
     "ChatMessage",
     "ChatRequest",
     "CheckBody",
@@ -30,6 +32,14 @@ __all__ = [
 ]
 
 _MAX_MESSAGES = 1000
+
+MAX_OFFSET = 2**31 - 1
+"""The largest ``offset`` a paginated route (API or dashboard) accepts. Past it the
+request is a 400: SQL backends bind 64-bit integers, and an unbounded value used to
+surface as a 500 (OverflowError). Pages that deep are better reached with filters."""
+
+MAX_LIMIT = 1000
+"""The largest ``limit`` (page size) of a paginated API route."""
 
 
 class _Lenient(BaseModel):

@@ -1,8 +1,13 @@
-"""The gateway's guard service: checks off the event loop, fails closed, counts, records."""
+"""The gateway's guard service: checks off the event loop, fails closed, counts, records.
+
+A failure of the check or of its record is answered with the guard's refusal and a generic
+error id; the exception itself goes only to the log, under that id (never to a client).
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -15,7 +20,7 @@ from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.recorder import DecisionEvent, DecisionRecorder
 from bastion.guard import Guard
 
-__all__ = ["CheckCall", "GuardService", "fail_closed"]
+__all__ = ["CheckCall", "GuardService", "fail_closed", "new_error_id"]
 
 _log = logging.getLogger("bastion.gateway")
 
@@ -118,9 +123,10 @@ class GuardService:
         )
         try:
             self._recorder.record(event)
-        except Exception as exc:  # noqa: BLE001 - an unrecorded decision must not pass
-            _log.exception("cannot record a decision")
-            return fail_closed(decision.context, decision.policy, exc, what="record")
+        except Exception:  # noqa: BLE001 - an unrecorded decision must not pass
+            error_id = new_error_id()
+            _log.exception("cannot record a decision (error id %s)", error_id)
+            return fail_closed(decision.context, decision.policy, error_id, what="record")
         return decision
 
     def _decide(self, call: CheckCall) -> Decision:
@@ -130,13 +136,20 @@ class GuardService:
             return self._guard.check_response(call.messages, call.response, context=call.context)
         except InputError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the gateway fails closed, visibly
-            _log.exception("guard check failed")
-            return fail_closed(call.context, self._guard.policy.ref, exc, what="check")
+        except Exception:  # noqa: BLE001 - the gateway fails closed, visibly
+            error_id = new_error_id()
+            _log.exception("guard check failed (error id %s)", error_id)
+            return fail_closed(call.context, self._guard.policy.ref, error_id, what="check")
 
 
-def fail_closed(context: str, policy: str, exc: BaseException, *, what: str) -> Decision:
-    """A ``refuse`` decision that says a safety check (or its record) failed."""
+def new_error_id() -> str:
+    """A fresh id that ties a client's generic error to the log line with the details."""
+    return f"err-{secrets.token_hex(6)}"
+
+
+def fail_closed(context: str, policy: str, error_id: str, *, what: str) -> Decision:
+    """A ``refuse`` decision that says a safety check (or its record) failed; its error
+    names only ``error_id`` (the caller logs the exception under it)."""
     return Decision(
         action=Action.REFUSE,
         review=True,
@@ -149,5 +162,5 @@ def fail_closed(context: str, policy: str, exc: BaseException, *, what: str) -> 
         alternative="Please try again in a moment.",
         context=context,
         policy=policy,
-        error=f"{what} failed: {type(exc).__name__}: {exc}"[:500],
+        error=f"{what} failed (error id {error_id}; the details are in the gateway log)",
     )

@@ -23,6 +23,7 @@ __all__ = [
     "ENV_PREFIX",
     "DashboardSettings",
     "GatewaySettings",
+    "ModerationSettings",
     "RateLimitSettings",
     "StreamSettings",
     "UpstreamSettings",
@@ -38,6 +39,8 @@ _ENV_KEYS = {
     "UPSTREAM_API_KEY_ENV": "upstream.api_key_env",
     "RECORDS": "records",
     "MAX_BODY_BYTES": "max_body_bytes",
+    "BODY_TIMEOUT_S": "body_timeout_s",
+    "KEEP_ALIVE_S": "keep_alive_s",
     "DASHBOARD": "dashboard.enabled",
     "STORE_URL": "store_url",
     "ACCESS_LOG": "access_log",
@@ -104,15 +107,37 @@ class StreamSettings(_Frozen):
 
 
 class RateLimitSettings(_Frozen):
-    """Per-API-key token buckets (only once keys exist).
+    """Per-API-key token buckets (only once keys exist), charged by what a request costs.
+
+    A request costs one token per input text (a moderation input, a chat or check
+    conversation) plus one per ``chars_per_token`` characters, so a short prompt costs 1
+    and a large batch its share of the guard's CPU (``bastion.gateway.limits``).
 
     Attributes:
-        per_second: sustained requests per second per key; 0 turns limiting off.
-        burst: requests a key may send at once before the rate applies.
+        per_second: tokens a key regains per second; 0 turns limiting off.
+        burst: tokens a key may spend at once before the rate applies.
+        chars_per_token: characters of input text that cost one more token.
     """
 
     per_second: float = Field(default=50.0, ge=0)
     burst: int = Field(default=100, ge=1)
+    chars_per_token: int = Field(default=1000, ge=1)
+
+
+class ModerationSettings(_Frozen):
+    """The per-request budget of ``/v1/moderations`` (checked before any input is).
+
+    At ~27 µs of guard CPU per character (issue 22's measurement), the default character
+    cap bounds one request at about a second of CPU.
+
+    Attributes:
+        max_inputs: more inputs in one request are answered 400 (the schema's own limit
+            is 256).
+        max_total_chars: more characters across all inputs are answered 413.
+    """
+
+    max_inputs: int = Field(default=32, ge=1, le=256)
+    max_total_chars: int = Field(default=32_000, ge=1)
 
 
 class DashboardSettings(_Frozen):
@@ -144,6 +169,11 @@ class GatewaySettings(_Frozen):
         host: address to listen on.
         port: TCP port.
         max_body_bytes: larger request bodies are answered 413.
+        body_timeout_s: a request body not fully received within this time (a body
+            shorter than its ``Content-Length``, a trickle) is answered 408 and the
+            connection closed.
+        keep_alive_s: how long an idle keep-alive connection stays open (uvicorn's
+            ``timeout_keep_alive``, set by ``bastion serve``).
         header_context: whether ``X-Bastion-Context`` may choose the deployment context.
         api_key_contexts: bearer API key -> deployment context; a mapped key's context wins
             over the header.
@@ -157,7 +187,8 @@ class GatewaySettings(_Frozen):
             (``sqlite:///FILE``, ``postgresql://...``); None opens none. ``bastion serve``
             uses ``sqlite:///bastion-oversight.db`` when it is unset.
         oversight: redaction and review-queue settings of that store.
-        rate_limit: per-key rate limits.
+        rate_limit: per-key rate limits, charged by request cost.
+        moderation: caps of one ``/v1/moderations`` request.
         access_log: uvicorn's per-request access log (the audit log records every
             decision either way; off saves ~0.3 ms of CPU per request).
         upstream_api_key: resolved from ``upstream.api_key_env``; never serialised.
@@ -166,6 +197,8 @@ class GatewaySettings(_Frozen):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    body_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    keep_alive_s: int = Field(default=5, ge=1, le=300)
     header_context: bool = True
     api_key_contexts: dict[str, str] = Field(default_factory=dict)
     records: Path | None = None
@@ -178,6 +211,7 @@ class GatewaySettings(_Frozen):
     store_url: str | None = None
     oversight: OversightConfig = Field(default_factory=OversightConfig)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     upstream_api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
 
 

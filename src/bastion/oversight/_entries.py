@@ -51,14 +51,31 @@ __all__ = [
 ]
 
 EXCERPT_CHARS = 200
-# Fields of a decision that are identifiers or vocabulary, never personal data.
-_KEEP = frozenset({"action", "category", "limit", "layer", "context", "policy", "role"})
+# Fields of a decision that are vocabulary, never personal data (identifier fields are
+# kept by the redactor itself: ``IDENTIFIER_FIELDS``).
+_KEEP = frozenset(
+    {
+        "action",
+        "category",
+        "subcategory",
+        "code",
+        "intent",
+        "limit",
+        "layer",
+        "context",
+        "policy",
+        "role",
+        "method",
+        "response_kind",
+    }
+)
 
 
 def decision_draft(
     event: DecidedTurn, *, redactor: Redactor, entry_id: str, now: datetime
 ) -> Draft:
-    """The audit draft of one gateway decision, its text redacted."""
+    """The audit draft of one gateway decision, its free text redacted (the request id is an
+    identifier: it is kept as is so the reply can be found and appealed)."""
     decision = event.decision
     raw = {
         "messages": [{"role": m.role.value, "content": m.content} for m in event.messages],
@@ -71,7 +88,7 @@ def decision_draft(
         kind=EntryKind.DECISION,
         created_at=now,
         payload=redactor.tree(raw, keep=_KEEP),
-        request_id=redactor.text(event.request_id),
+        request_id=event.request_id,
         direction=event.direction,
         action=decision.action.value,
         category=decision.category,

@@ -18,6 +18,10 @@ class OversightConfig(BaseModel):
             deciding layer's act threshold is queued as ``low_confidence``; 0 turns it off.
         default_threshold: the act threshold of layers missing from ``thresholds``.
         thresholds: act threshold per layer name (the gateway fills it from the guard).
+        write_timeout_s: the longest a write may wait for the database (a lock held by
+            another connection or process, the in-process write slot, retries of lost
+            races) before it fails with ``RecordError``; the gateway then refuses the
+            request. Bounded so a locked store cannot stall every request.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -26,6 +30,7 @@ class OversightConfig(BaseModel):
     low_confidence_band: float = Field(default=0.05, ge=0, le=0.5)
     default_threshold: float = Field(default=0.5, ge=0, le=1)
     thresholds: dict[str, float] = Field(default_factory=dict)
+    write_timeout_s: float = Field(default=2.0, gt=0, le=60)
 
     def threshold(self, layer: str) -> float:
         """The act threshold for decisions taken by ``layer``."""

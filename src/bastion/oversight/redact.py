@@ -1,7 +1,10 @@
 """Redaction of personal data in text before the store hashes and keeps it.
 
 Each kind is a regular expression replaced by ``[KIND]`` (``[EMAIL]``, ``[PHONE]``...).
-Card numbers must pass the Luhn check, so order numbers and timestamps survive.
+Card numbers must pass the Luhn check, so order numbers and timestamps survive, and must
+stand alone: a digit run inside a longer letter/digit token (a uuid, a hash, a key) is not
+a card. Identifiers are never passed through the redactor at all (the store redacts only
+free-text fields; see :data:`IDENTIFIER_FIELDS`).
 Patterns are deliberately conservative: a missed phone number is a privacy leak, a
 redacted recipe quantity only costs a reviewer some context, so ties go to redaction.
 """
@@ -14,11 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PII_KINDS", "RedactionConfig", "Redactor"]
+__all__ = ["IDENTIFIER_FIELDS", "PII_KINDS", "RedactionConfig", "Redactor"]
 
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"),
-    "card": re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"),
+    # Non-alphanumeric boundaries: a digit run embedded in a hex id is never a card.
+    "card": re.compile(r"(?<![0-9A-Za-z-])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z-])"),
     "iban": re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
     "ssn": re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
     "ipv4": re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
@@ -30,6 +34,24 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
 }
 PII_KINDS: tuple[str, ...] = tuple(_PATTERNS)
 """Kinds in the order they are applied (cards before phones: a card looks like a phone)."""
+
+IDENTIFIER_FIELDS: frozenset[str] = frozenset(
+    {
+        "id",
+        "request_id",
+        "entry_id",
+        "item_id",
+        "report_id",
+        "review_id",
+        "resolution_id",
+        "supersedes",
+        "hash",
+        "prev_hash",
+        "key_id",
+    }
+)
+"""Keys of a record whose values are identifiers or hashes: never redacted, whatever they
+look like (a redacted request id can no longer be found or appealed)."""
 
 
 class RedactionConfig(BaseModel):
@@ -71,13 +93,17 @@ class Redactor:
         return value
 
     def tree(self, value: Any, *, keep: frozenset[str] = frozenset()) -> Any:
-        """Redact every string in a JSON-like tree, except under keys in ``keep``."""
+        """Redact every string in a JSON-like tree, except under keys in ``keep`` or
+        :data:`IDENTIFIER_FIELDS`."""
+        return self._tree(value, keep | IDENTIFIER_FIELDS)
+
+    def _tree(self, value: Any, keep: frozenset[str]) -> Any:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
-            return {k: v if k in keep else self.tree(v, keep=keep) for k, v in value.items()}
+            return {k: v if k in keep else self._tree(v, keep) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.tree(v, keep=keep) for v in value]
+            return [self._tree(v, keep) for v in value]
         return value
 
 

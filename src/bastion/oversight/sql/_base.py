@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,7 @@ __all__ = ["SqlAccess", "short_error"]
 
 T = TypeVar("T")
 _RETRIES = 8
+_BACKOFF_S = 0.005
 
 
 class SqlAccess:
@@ -59,24 +61,44 @@ class SqlAccess:
 
     def _write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction under the write lock, retrying lost races
-        (another process took the same chain position, SQLite was busy).
+        (another process took the same chain position, SQLite was busy), all within
+        ``config.write_timeout_s``: waiting for the in-process lock, for the database's
+        lock and the retries share one deadline.
 
         Raises:
-            RecordError: the database refused the write.
+            RecordError: the database refused the write, or the deadline passed.
         """
-        with self._write_lock:
-            for attempt in range(_RETRIES):
-                try:
-                    with self._sessions.begin() as session:
-                        return work(session)
-                except (IntegrityError, OperationalError) as exc:
-                    if attempt == _RETRIES - 1 or not _retryable(exc):
-                        raise RecordError(
-                            f"oversight store: cannot write: {short_error(exc)}"
-                        ) from exc
-                except SQLAlchemyError as exc:
+        budget = self._config.write_timeout_s
+        deadline = time.monotonic() + budget
+        if not self._write_lock.acquire(timeout=budget):
+            raise RecordError(f"oversight store: cannot write: busy for over {budget:g} s")
+        try:
+            return self._attempt(work, deadline)
+        finally:
+            self._write_lock.release()
+
+    def _attempt(self, work: Callable[[Session], T], deadline: float) -> T:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                with self._sessions.begin() as session:
+                    self._bound_waits(session, deadline)
+                    return work(session)
+            except (IntegrityError, OperationalError) as exc:
+                left = deadline - time.monotonic()
+                if attempt == _RETRIES or left <= 0 or not _retryable(exc):
                     raise RecordError(f"oversight store: cannot write: {short_error(exc)}") from exc
+                time.sleep(min(left, _BACKOFF_S * attempt))
+            except SQLAlchemyError as exc:
+                raise RecordError(f"oversight store: cannot write: {short_error(exc)}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _bound_waits(self, session: Session, deadline: float) -> None:
+        """Let the database wait for its locks only until ``deadline``."""
+        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        if self._postgres:
+            session.execute(text(f"SET LOCAL lock_timeout = {left_ms}"))
+        else:
+            session.execute(text(f"PRAGMA busy_timeout = {left_ms}"))
 
     # -- keys ----------------------------------------------------------------------------
 

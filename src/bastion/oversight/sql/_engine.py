@@ -1,7 +1,12 @@
-"""Engines for the store's URLs: SQLite (WAL, busy timeout) and PostgreSQL (psycopg 3)."""
+"""Engines for the store's URLs: SQLite (WAL, busy timeout) and PostgreSQL (psycopg 3).
+
+The busy timeout set here is only the connection's default; each write sets the time left
+of its own bounded wait (``OversightConfig.write_timeout_s``) before it runs.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -12,8 +17,6 @@ from sqlalchemy.pool import StaticPool
 from bastion.core.errors import ConfigError
 
 __all__ = ["is_memory", "make_engine", "normalise_url"]
-
-_BUSY_MS = 30_000
 
 
 def normalise_url(url: str) -> URL:
@@ -41,24 +44,25 @@ def is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def make_engine(url: URL) -> Engine:
+def make_engine(url: URL, *, busy_timeout_s: float = 2.0) -> Engine:
     """An engine for ``url``, SQLite connections set to WAL with a busy timeout."""
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
-    options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    connect = {"check_same_thread": False, "timeout": busy_timeout_s}
+    options: dict[str, Any] = {"connect_args": connect}
     if is_memory(url):
         options["poolclass"] = StaticPool
     engine = create_engine(url, **options)
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy_timeout_s * 1000)))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     finally:
         cursor.close()

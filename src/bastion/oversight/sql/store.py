@@ -73,8 +73,9 @@ class SqlStore(SqlAccess):
             ConfigError: a bad URL, a missing driver or an unreachable database.
         """
         parsed = normalise_url(url)
+        config = config or OversightConfig()
         try:
-            engine = make_engine(parsed)
+            engine = make_engine(parsed, busy_timeout_s=config.write_timeout_s)
             migrate(engine)
         except ModuleNotFoundError as exc:
             raise ConfigError(f"store URL needs the database driver: {exc}") from None
@@ -84,7 +85,7 @@ class SqlStore(SqlAccess):
             ) from None
         return cls(
             engine,
-            config=config or OversightConfig(),
+            config=config,
             clock=clock or utc_now,
             id_factory=id_factory,
             shared_connection=is_memory(parsed),
