@@ -92,3 +92,9 @@ def test_demo_runs_the_tour() -> None:
     assert by_title["Looks unsafe, is not"]["action"] == "allow"
     assert isinstance(by_title["Reply check, a refusal"]["response_refusal"], bool)
     assert "response_refusal" not in by_title["Hard limit"]
+    missed = [
+        (stop.title, stop.expect, by_title[stop.title]["action"])
+        for stop in tour
+        if stop.expect is not None and stop.expect != by_title[stop.title]["action"]
+    ]
+    assert missed == []  # every stop of the tour shows what it says it shows
