@@ -37,6 +37,10 @@ class RulesConfig(LayerConfigModel):
         max_evidence: how many matched spans a verdict keeps.
         no_escalation: categories a crescendo never escalates (advice categories: asking
             for specifics about an investment is not an attack).
+        history_replies: how many earlier assistant turns are judged as replies for
+            harmful history (0: none); see :mod:`~bastion.guard.layers.rules.history`.
+        history_harm_min: an earlier reply at or above this harm score makes the latest
+            user turn carry its category (0.7, chosen on own data: design note 0056).
     """
 
     rules_dir: Path | None = None
@@ -54,6 +58,8 @@ class RulesConfig(LayerConfigModel):
     compliant_min_chars: int = Field(default=200, ge=0)
     max_evidence: int = Field(default=5, ge=0, le=50)
     no_escalation: tuple[str, ...] = ("medical_advice", "legal_advice", "financial_advice")
+    history_replies: int = Field(default=2, ge=0, le=20)
+    history_harm_min: float = Field(default=0.7, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _caps_ordered(self) -> RulesConfig:

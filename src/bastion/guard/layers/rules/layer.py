@@ -16,10 +16,11 @@ from importlib import resources
 from pathlib import Path
 
 from bastion.core.text import NormalizedText, View
-from bastion.core.types import Limit
+from bastion.core.types import Intent, Limit
 from bastion.core.verdict import Verdict
 from bastion.guard.layers.base import CheckRequest, LayerDeps, layer_plugin
 from bastion.guard.layers.rules.config import RulesConfig
+from bastion.guard.layers.rules.history import HISTORY_TAG, HistoryHarm, history_harm
 from bastion.guard.layers.rules.intent import intent_cue
 from bastion.guard.layers.rules.loader import load_rules
 from bastion.guard.layers.rules.multiturn import Turn, assess, select
@@ -75,7 +76,12 @@ class RulesLayer:
             return Verdict(layer=LAYER, intent=cue)  # the fast path: nothing to add up
         assessment = assess(turns, self._rules, self._hard, self._cfg)
         if request.response is None:
-            return replace(self._attack_named(user_verdict(assessment, self._cfg)), intent=cue)
+            verdict = self._attack_named(user_verdict(assessment, self._cfg))
+            categories = assessment.categories
+            history = history_harm(request, self._rules, categories, self._hard, self._cfg)
+            if history is not None:
+                return _with_history(verdict, history, cue)
+            return replace(verdict, intent=cue)
         reply = request.normalized_response or _plain(request.response)
         judged = assess_reply(self._rules, reply, assessment.categories, self._hard, self._cfg)
         return reply_verdict(assessment, judged, reply.techniques, self._cfg)
@@ -99,6 +105,23 @@ class RulesLayer:
             turns.append(Turn(age, user, norm, scan))
         turns.reverse()  # oldest first
         return turns
+
+
+def _with_history(verdict: Verdict, history: HistoryHarm, cue: Intent | None) -> Verdict:
+    """The user verdict raised by harmful history: the worse of the two decides."""
+    techniques = tuple(sorted({*verdict.techniques, HISTORY_TAG}))
+    if verdict.score >= history.score and verdict.category is not None:
+        return replace(verdict, techniques=techniques, intent=cue)
+    others = tuple((n, s) for n, s in verdict.categories if n != history.category)
+    return replace(
+        verdict,
+        score=round(history.score, 4),
+        category=history.category,
+        categories=((history.category, round(history.score, 4)), *others),
+        techniques=techniques,
+        evidence=(*history.evidence, *verdict.evidence)[:5],
+        intent=cue or Intent.FACILITATE,
+    )
 
 
 def _quiet(turns: list[Turn]) -> bool:
