@@ -87,6 +87,7 @@ PUBLIC = {
         "LayerDeps",
         "LayerPlugin",
         "Pipeline",
+        "Requirement",
         "Stage",
         "build_layer_registry",
         "layer_plugin",

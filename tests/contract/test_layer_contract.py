@@ -83,9 +83,7 @@ def test_config_round_trips(plugin: LayerPlugin) -> None:
 
 @pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.name)
 def test_builds_into_a_layer_with_its_name(plugin: LayerPlugin, policy: Policy) -> None:
-    from bastion.guard import LayerDeps
-
-    layer = plugin.build(plugin.config_model(), LayerDeps(policy=policy))
+    layer = _build(plugin, policy)  # the judge's model files are checked at construction
     assert isinstance(layer, Layer)
     assert layer.name == plugin.name
 

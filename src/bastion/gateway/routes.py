@@ -141,7 +141,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["ops"])
 async def readyz(gateway: GatewayDep) -> Response:
-    """Readiness: the guard answers a probe check without failing."""
+    """Readiness: the guard answers a probe check without failing. ``warnings`` lists what
+    an operator must know, such as an acknowledged fail-open setting (empty: none)."""
     guard = gateway.service.guard
     probe = await run_in_threadpool(guard.check, "readiness probe")
     if probe.error is not None:
@@ -152,6 +153,7 @@ async def readyz(gateway: GatewayDep) -> Response:
             "policy": guard.policy.ref,
             "layers": list(guard.layers),
             "upstream": gateway.upstream_name,
+            "warnings": list(guard.warnings),
         }
     )
 

@@ -9,6 +9,7 @@ from bastion.guard.layers.base import (
     LayerConfigModel,
     LayerDeps,
     LayerPlugin,
+    Requirement,
     layer_plugin,
 )
 from bastion.guard.pipeline import Pipeline, Stage
@@ -26,6 +27,7 @@ __all__ = [
     "LayerDeps",
     "LayerPlugin",
     "Pipeline",
+    "Requirement",
     "Stage",
     "build_layer_registry",
     "layer_plugin",

@@ -17,10 +17,23 @@ from bastion.core.errors import ConfigError
 from bastion.core.types import Action
 from bastion.guard.normalize import NormalizeConfig
 
-__all__ = ["ENV_PREFIX", "CombinerConfig", "GuardConfig", "LayerConfig", "load_config"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "ENV_PREFIX",
+    "FAIL_OPEN_ACTIONS",
+    "CombinerConfig",
+    "GuardConfig",
+    "LayerConfig",
+    "load_config",
+]
 
 ENV_PREFIX = "BASTION_"
 _ENV_KEYS = {"POLICY": "policy", "CONTEXT": "context", "FAIL_ACTION": "fail_action"}
+DEFAULT_TIMEOUT_S = 5.0
+"""The deadline of a layer whose configuration sets no ``timeout_s``."""
+FAIL_OPEN_ACTIONS = frozenset({Action.ALLOW, Action.CAUTION})
+"""Actions that answer a turn nobody could check: as a ``fail_action`` or an
+``oversize_action`` they fail open, so they need ``acknowledge_fail_open: true``."""
 
 
 class _Frozen(BaseModel):
@@ -30,8 +43,11 @@ class _Frozen(BaseModel):
 class LayerConfig(_Frozen):
     """One layer in the pipeline: its registered ``type`` and its own ``params``.
 
-    ``timeout_s`` None runs the layer inline (for cheap, bounded layers); a number runs it
-    on a worker thread and fails closed when it takes longer. ``tier`` overrides the
+    ``timeout_s`` is the layer's deadline: past it, its verdict is an error and the guard
+    fails closed. A layer given one runs on a worker thread. Without one the guard's
+    ``default_timeout_s`` applies: a tier-0 layer (cheap and bounded by design) then runs
+    inline and a verdict that arrives past the deadline counts as a timeout; any other
+    layer runs on a worker thread (design note 0054). ``tier`` overrides the
     plugin's cascade tier. ``act_threshold`` overrides, for this layer's verdicts, the
     combiner's act threshold; without it a layer's own calibrated ``operating_threshold``
     (if it has one) applies, else the combiner's. ``name`` is the layer's name in
@@ -112,9 +128,15 @@ class GuardConfig(_Frozen):
     Attributes:
         policy: policy file; None uses the packaged default.
         context: default deployment context when a check names none.
-        fail_action: action when a layer fails or times out (fail closed).
+        fail_action: action when a layer fails or times out (fail closed). ``allow`` or
+            ``caution`` fail open and need ``acknowledge_fail_open``.
         max_input_chars: longer conversations are decided by ``oversize_action``.
-        oversize_action: action for input over ``max_input_chars``.
+        oversize_action: action for input over ``max_input_chars`` (``allow`` or
+            ``caution`` need ``acknowledge_fail_open``).
+        acknowledge_fail_open: the operator's written consent that turns nobody could
+            check are answered; the guard then logs a warning at start-up and the
+            gateway's ``/readyz`` lists it (see :attr:`fail_open_warnings`).
+        default_timeout_s: the deadline of every layer that sets no ``timeout_s``.
         layers: the pipeline, in cascade order.
         combiner: thresholds of the combining policy.
         normalize: normalisation limits.
@@ -125,6 +147,8 @@ class GuardConfig(_Frozen):
     fail_action: Action = Action.REFUSE
     max_input_chars: int = Field(default=200_000, gt=0)
     oversize_action: Action = Action.REFUSE
+    acknowledge_fail_open: bool = False
+    default_timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=600)
     layers: list[LayerConfig] = Field(default_factory=_default_layers)
     combiner: CombinerConfig = Field(default_factory=CombinerConfig)
     normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
@@ -136,6 +160,33 @@ class GuardConfig(_Frozen):
         if repeated:
             raise ValueError(f"layer names must be unique, repeated: {', '.join(repeated)}")
         return self
+
+    @model_validator(mode="after")
+    def _fail_open_acknowledged(self) -> GuardConfig:
+        fail_open = self._fail_open_fields()
+        if fail_open and not self.acknowledge_fail_open:
+            field, action = fail_open[0]
+            raise ValueError(
+                f"{field}: {action.value} fails open: a turn that could not be checked "
+                "(a layer that failed or timed out, or input too long to check) would be "
+                "answered unchecked. Use refuse or ask_context, or set "
+                "acknowledge_fail_open: true to accept that risk (it is then logged at "
+                "start-up and reported by /readyz)"
+            )
+        return self
+
+    @property
+    def fail_open_warnings(self) -> tuple[str, ...]:
+        """One line per acknowledged fail-open setting (empty when the guard fails closed)."""
+        return tuple(
+            f"{field} is {action.value} (acknowledged by acknowledge_fail_open): turns that "
+            "cannot be checked are answered unchecked"
+            for field, action in self._fail_open_fields()
+        )
+
+    def _fail_open_fields(self) -> list[tuple[str, Action]]:
+        fields = (("fail_action", self.fail_action), ("oversize_action", self.oversize_action))
+        return [(field, action) for field, action in fields if action in FAIL_OPEN_ACTIONS]
 
 
 def load_config(
@@ -165,6 +216,9 @@ def load_config(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        if not where:  # a check across fields: its message names them
+            message = first["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"invalid configuration: {message}") from None
         raise ConfigError(f"invalid configuration at {where}: {first['msg']}") from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from bastion.core.types import Action, Limit, Message, as_messages
 from bastion.core.verdict import Decision
 from bastion.guard.combine import CascadeCombiner
 from bastion.guard.config import GuardConfig, LayerConfig
-from bastion.guard.layers.base import CheckRequest, LayerDeps, LayerPlugin
+from bastion.guard.layers.base import CheckRequest, LayerDeps, LayerPlugin, require
 from bastion.guard.normalize import normalize
 from bastion.guard.pipeline import Pipeline, Stage, layer_name
 from bastion.guard.registry import build_layer_registry
@@ -27,6 +28,7 @@ from bastion.policy.model import Policy, ReviewMode
 __all__ = ["Guard"]
 
 _MAX_DECODED = 8
+_LOG = logging.getLogger("bastion.guard")
 
 
 class Guard:
@@ -47,6 +49,8 @@ class Guard:
         self._pipeline = pipeline
         self._combiner = combiner
         self._budget = ReviewBudget(config.combiner.review_budget)
+        for warning in config.fail_open_warnings:
+            _LOG.warning("guard fails open: %s", warning)
 
     @classmethod
     def from_config(
@@ -67,7 +71,7 @@ class Guard:
         cfg = config or GuardConfig()
         loaded = policy if isinstance(policy, Policy) else load_policy(policy)
         plugins = registry if registry is not None else build_layer_registry()
-        stages = _named([_build_stage(s, plugins, loaded) for s in cfg.layers if s.enabled])
+        stages = _named([_build_stage(s, cfg, plugins, loaded) for s in cfg.layers if s.enabled])
         combiner = CascadeCombiner(cfg.combiner, loaded, fail_action=cfg.fail_action)
         combiner.set_layers(
             {s.name: s.tier for s in stages},
@@ -92,6 +96,12 @@ class Guard:
     def layers(self) -> tuple[str, ...]:
         """Names of the layers, in cascade order."""
         return tuple(stage.name for stage in self._pipeline.stages)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What an operator must know about this guard's configuration: each acknowledged
+        fail-open setting (logged at construction; the gateway's ``/readyz`` lists them)."""
+        return self._config.fail_open_warnings
 
     def check(
         self, messages: str | Sequence[Message | Mapping[str, Any]], *, context: str | None = None
@@ -238,8 +248,11 @@ class Guard:
         )
 
 
-def _build_stage(spec: LayerConfig, registry: Registry[LayerPlugin], policy: Policy) -> Stage:
+def _build_stage(
+    spec: LayerConfig, config: GuardConfig, registry: Registry[LayerPlugin], policy: Policy
+) -> Stage:
     plugin = registry.get(spec.type)
+    require(plugin, layer=spec.name or spec.type)  # a missing module stops start-up here
     try:
         params = plugin.config_model.model_validate(spec.params)
     except ValidationError as exc:
@@ -254,7 +267,8 @@ def _build_stage(spec: LayerConfig, registry: Registry[LayerPlugin], policy: Pol
     return Stage(
         layer=layer,
         tier=tier,
-        timeout_s=spec.timeout_s,
+        timeout_s=config.default_timeout_s if spec.timeout_s is None else spec.timeout_s,
+        inline=spec.timeout_s is None and tier == 0,  # cheap by design; see LayerConfig
         act_threshold=threshold,
         name=spec.name or "",
     )

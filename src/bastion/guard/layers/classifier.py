@@ -22,6 +22,7 @@ from pydantic import Field
 from bastion.core.errors import ConfigError, InputError
 from bastion.core.types import Intent
 from bastion.core.verdict import Verdict
+from bastion.guard.layers._requirements import MINILM
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class PromptClassifierConfig(LayerConfigModel):
     max_views: int = Field(default=3, ge=0, le=16)
 
 
-@layer_plugin(name=LAYER, tier=1, config=PromptClassifierConfig)
+@layer_plugin(name=LAYER, tier=1, config=PromptClassifierConfig, requires=MINILM)
 class PromptClassifierLayer:
     """Tier-1 learned prompt classifier (fine-tuned MiniLM, calibrated linear head).
 

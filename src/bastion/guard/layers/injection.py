@@ -28,6 +28,7 @@ from pydantic import Field
 from bastion.core.errors import ConfigError
 from bastion.core.types import Role
 from bastion.core.verdict import Verdict
+from bastion.guard.layers._requirements import MINILM
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Segment:
     embedded: bool
 
 
-@layer_plugin(name=LAYER, tier=1, config=InjectionDetectorConfig)
+@layer_plugin(name=LAYER, tier=1, config=InjectionDetectorConfig, requires=MINILM)
 class InjectionDetectorLayer:
     """Tier-1 jailbreak and prompt-injection detector for user turns and tool outputs.
 

