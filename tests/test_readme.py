@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bastion.core.types import Action, Intent
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
 SHARED = ROOT.parent / "shared" / "data"
@@ -158,3 +160,14 @@ def test_configuration_example_is_a_valid_guard_configuration(
     monkeypatch.chdir(ROOT)  # the artifact path is relative to the repository
     with Guard.from_config(load_config(path)) as guard:
         assert guard.layers == ("rules", "prompt_classifier", "attack_head")
+
+
+def test_the_readme_policy_example_validates(tmp_path: Path) -> None:
+    from bastion.policy.loader import load_policy
+
+    (block,) = re.findall(r"```yaml\n(version: 2\nname: my-policy.*?)```", README, flags=re.DOTALL)
+    path = tmp_path / "my-policy.yaml"
+    path.write_text(block, "utf-8")
+    policy = load_policy(path)
+    assert policy.action_for("violent_crimes", "fiction_writing", Intent.DEPICT) is Action.ALLOW
+    assert policy.action_for("indiscriminate_weapons", "general", Intent.DISCUSS) is Action.CAUTION
