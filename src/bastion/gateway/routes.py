@@ -44,15 +44,8 @@ async def chat_completions(body: ChatRequest, request: Request, gateway: Gateway
     )
     headers = {"X-Bastion-Action": decision.action.value}
     if body.stream:
-        stream = gateway.settings.stream
-        job = StreamJob(
-            call,
-            plan,
-            upstream_request,
-            decision,
-            body.model or gateway.upstream_name,
-            (stream.check_every, stream.window),
-        )
+        model = body.model or gateway.upstream_name
+        job = StreamJob(call, plan, upstream_request, decision, model, gateway.settings.stream)
         events = sse_reply(job, gateway.service, gateway.upstream, gateway.metrics)
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
     reply = await _answer(gateway, call, plan, upstream_request)

@@ -62,7 +62,8 @@ class UpstreamSettings(_Frozen):
             by the embedded and scripted upstreams.
         api_key_env: name of the environment variable holding the URL upstream's API key
             (read once, by :func:`load_settings`); None sends no key.
-        timeout_s: per-request budget for a URL upstream.
+        timeout_s: per-request budget for a URL upstream: a whole reply (or, when
+            streaming, each read of the stream) must arrive within it.
         embedded_model: ``auto`` (Qwen2.5-0.5B, SmolLM2-135M when Qwen is missing),
             ``qwen`` or ``smollm2``.
         threads: llama.cpp threads for the embedded model.
@@ -94,10 +95,21 @@ class StreamSettings(_Frozen):
     Every ``check_every`` characters the last ``window`` characters are checked; text is
     released to the client only after a window containing it passed, so nothing unchecked
     leaves the gateway and at most one window of a harmful passage can precede the cut.
+
+    Attributes:
+        check_every: characters between window checks (N).
+        window: characters each check reads (W >= N).
+        max_seconds: the longest the gateway waits for one streamed reply from the
+            upstream; past it the stream ends with an ``upstream_error`` event (an upstream
+            that never finishes, or sends only keep-alive comments, cannot hold a client).
+        max_chars: the most characters of one streamed reply; past it the upstream is
+            stopped and the stream ends with an ``upstream_error`` event.
     """
 
     check_every: int = Field(default=200, ge=1)
     window: int = Field(default=600, ge=1)
+    max_seconds: float = Field(default=300.0, gt=0)
+    max_chars: int = Field(default=200_000, ge=1)
 
     @model_validator(mode="after")
     def _window_covers_step(self) -> StreamSettings:

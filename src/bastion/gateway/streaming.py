@@ -7,6 +7,11 @@ leaves the gateway unchecked, the client lags the upstream by less than ``check_
 characters, and a harmful continuation is cut with at most one window of it released
 (the part earlier windows could not yet recognise). A cut sends a refusal chunk with
 ``finish_reason: content_filter``, stops the upstream and records the decision.
+
+An upstream stream is bounded in time (``stream.max_seconds``) and size
+(``stream.max_chars``); past either, or when the upstream fails mid-stream, the stream ends
+with an ``upstream_error`` event, and the text already released is recorded with its last
+window's decision (what the client saw is never missing from the record).
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import anyio
+
 from bastion.core.verdict import Decision
 from bastion.gateway._http import dumps, error_body
 from bastion.gateway.behaviour import Plan, refusal_text
 from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.schemas import chunk, decision_summary
 from bastion.gateway.service import CheckCall, GuardService
+from bastion.gateway.settings import StreamSettings
 from bastion.gateway.upstream import Upstream, UpstreamError, UpstreamRequest
 
 __all__ = ["StreamJob", "WindowGate", "sse_reply"]
@@ -82,7 +90,7 @@ class StreamJob:
     request: UpstreamRequest
     input_decision: Decision
     model: str
-    window: tuple[int, int]
+    stream: StreamSettings
 
 
 def _event(data: dict[str, Any]) -> str:
@@ -117,8 +125,8 @@ async def sse_reply(
         yield _content(job, job.plan.answer)
         yield _finish(job, job.plan.finish_reason, {"output": None})
         return
-    gate = WindowGate(check_every=job.window[0], window=job.window[1])
-    source = upstream.stream(job.request)
+    gate = WindowGate(check_every=job.stream.check_every, window=job.stream.window)
+    source = _bounded(upstream.stream(job.request), job.stream)
     try:
         async for event in _guarded(job, service, gate, source):
             yield event
@@ -136,7 +144,13 @@ async def _guarded(
 ) -> AsyncIterator[str]:
     finished, last = False, None
     while not finished:
-        delta = await anext(source, None)
+        try:
+            delta = await anext(source, None)
+        except UpstreamError:
+            if last is not None:  # record what the client already got
+                released = gate.text[: gate.released]
+                await service.record(replace(job.call, direction="output", response=released), last)
+            raise
         finished = delta is None
         gate.feed(delta or "")
         while (end := gate.due(final=finished)) is not None:
@@ -162,3 +176,31 @@ async def _cut(job: StreamJob, service: GuardService, gate: WindowGate, decision
     return _content(job, separator + refusal_text(recorded)) + _finish(
         job, "content_filter", summary
     )
+
+
+async def _bounded(source: AsyncIterator[str], limits: StreamSettings) -> AsyncIterator[str]:
+    """``source``'s deltas within ``limits.max_seconds`` and ``limits.max_chars``.
+
+    Raises:
+        UpstreamError: past either bound (``source`` is closed first).
+    """
+    deadline = anyio.current_time() + limits.max_seconds
+    size = 0
+    try:
+        while True:
+            with anyio.move_on_after(deadline - anyio.current_time()) as scope:
+                delta = await anext(source, None)
+            if scope.cancelled_caught:
+                message = f"upstream stream not finished within {limits.max_seconds:g} s"
+                raise UpstreamError(message, reason="stream_timeout")
+            if delta is None:
+                return
+            size += len(delta)
+            if size > limits.max_chars:
+                message = f"upstream stream over {limits.max_chars:,} characters"
+                raise UpstreamError(message, reason="stream_too_long")
+            yield delta
+    finally:
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()

@@ -71,7 +71,7 @@ def policy_data(text: str, *, source: str = "<policy>") -> dict[str, Any]:
         raise PolicyError("a policy must be a YAML mapping", source=source)
     if data.get("version") == 1:
         default = yaml.load(default_policy_text(), Loader=_Loader)
-        return {**migrate_v1(data, default), "migrated_from": 1}
+        return {**migrate_v1(data, default, source=source), "migrated_from": 1}
     return data
 
 

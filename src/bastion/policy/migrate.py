@@ -16,15 +16,23 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from bastion.core.errors import PolicyError
 from bastion.policy.taxonomy import V1_TO_V2
 
-__all__ = ["migrate_v1"]
+__all__ = ["check_v1_shape", "migrate_v1"]
 
 _DEFAULT = "default"
 
 
-def migrate_v1(old: Mapping[str, Any], default_v2: Mapping[str, Any]) -> dict[str, Any]:
-    """The format-2 form of a format-1 policy mapping (inputs are not changed)."""
+def migrate_v1(
+    old: Mapping[str, Any], default_v2: Mapping[str, Any], *, source: str | None = None
+) -> dict[str, Any]:
+    """The format-2 form of a format-1 policy mapping (inputs are not changed).
+
+    Raises:
+        PolicyError: ``old`` has a part of the wrong shape (see :func:`check_v1_shape`).
+    """
+    check_v1_shape(old, source=source)
     contexts = dict(old.get("contexts") or {})
     standard = {
         name: _limit_contexts(copy.deepcopy(spec), contexts)
@@ -41,6 +49,29 @@ def migrate_v1(old: Mapping[str, Any], default_v2: Mapping[str, Any]) -> dict[st
     for name, spec in (old.get("categories") or {}).items():
         _place(name, dict(spec) if isinstance(spec, Mapping) else spec, standard)
     return result
+
+
+def check_v1_shape(old: Mapping[str, Any], *, source: str | None = None) -> None:
+    """Check what the migration reads: ``contexts``, ``categories`` and each category's
+    ``actions`` are mappings when present. Everything else is left to validation.
+
+    Raises:
+        PolicyError: naming the first part of the wrong shape (issue 22: a format-1 file
+            with, say, a list of contexts used to crash the loader with a ValueError).
+    """
+    parts: list[tuple[str, object]] = [("contexts", old.get("contexts"))]
+    categories = old.get("categories")
+    parts.append(("categories", categories))
+    if isinstance(categories, Mapping):
+        parts += [
+            (f"categories.{name}.actions", spec.get("actions"))
+            for name, spec in categories.items()
+            if isinstance(spec, Mapping)
+        ]
+    for where, value in parts:
+        if value and not isinstance(value, Mapping):
+            kind = type(value).__name__
+            raise PolicyError(f"{where}: must be a mapping, got {kind}", source=source)
 
 
 def _place(name: str, spec: Any, standard: dict[str, Any]) -> None:
