@@ -7,7 +7,8 @@ Prints one JSON object; record it in ``docs/security.md`` with the machine it ra
   cases in total, split evenly (``BASTION_FUZZ_EXAMPLES`` per property). Counts come from
   hypothesis' own statistics; a crash or a hang (an example past the 2 s deadline) fails
   its property.
-- **load**: ``bastion``'s gateway (default guard, scripted upstream, SQLite store) served
+- **load**: ``bastion``'s gateway (default guard, scripted upstream; a SQLite store, then a
+  throwaway PostgreSQL cluster, ``--stores``) served
   by uvicorn in a child process on loopback, sent ``POST /v1/guard/check`` at ``--rate``
   requests/s (open loop, ``_load.paced_checks``) for ``--seconds``; p50/p99 latency from
   the scheduled send time, then the server is stopped and every acknowledged request id is
@@ -15,7 +16,7 @@ Prints one JSON object; record it in ``docs/security.md`` with the machine it ra
   chain must verify.
 
 Usage: ``.venv/bin/python benchmarks/reliability.py [--examples 100000] [--rate 200]
-[--seconds 600] [--skip-fuzz] [--skip-load]``.
+[--seconds 600] [--stores sqlite,postgresql] [--skip-fuzz] [--skip-load]``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ import os
 import platform
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,19 +132,40 @@ def _pct(values: list[float], q: float) -> float:
     return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-def _recorded(db: Path) -> set[str]:
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT request_id FROM audit_entries WHERE kind = 'decision'")
-        return {str(row[0]) for row in rows}
+def _recorded(url: str, acked: list[str]) -> set[str]:
+    """The acknowledged request ids that have a decision record in the store at ``url``."""
+    from bastion.oversight import AuditQuery, EntryKind, open_store
+
+    store = open_store(url)
+    try:
+        found = set()
+        for rid in acked:
+            if store.search(AuditQuery(request_id=rid, kind=EntryKind.DECISION, limit=5)):
+                found.add(rid)
+        return found
+    finally:
+        store.close()
 
 
-def load(rate: float, seconds: float, concurrency: int) -> dict[str, Any]:
-    """The paced load run against the SQLite store; see the module docstring."""
+@contextmanager
+def _store(kind: str) -> Iterator[str]:
+    """The URL of a fresh store of ``kind`` (a SQLite file, or a throwaway PostgreSQL cluster
+    made as ``benchmarks/faults.py`` makes one)."""
+    if kind == "postgresql":
+        from faults import postgres
+
+        with postgres() as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{Path(tmp) / 'oversight.db'}"
+
+
+def load(rate: float, seconds: float, concurrency: int, kind: str = "sqlite") -> dict[str, Any]:
+    """The paced load run against a store of ``kind``; see the module docstring."""
     from bastion.oversight import open_store
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "oversight.db"
-        url = f"sqlite:///{db}"
+    with _store(kind) as url:
         process, base = _start(url)
         try:
             cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
@@ -152,13 +175,14 @@ def load(rate: float, seconds: float, concurrency: int) -> dict[str, Any]:
         finally:
             process.terminate()
             process.wait(timeout=60)
-        recorded = _recorded(db)
+        recorded = _recorded(url, list(acked))
         store = open_store(url)
         try:
             chain = store.verify()
         finally:
             store.close()
     return {
+        "store": kind,
         "target_rate": rate,
         "seconds": seconds,
         "connections": concurrency,
@@ -182,6 +206,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=600.0, help="load run duration")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--stores", default="sqlite,postgresql", help="stores of the load run, comma-separated"
+    )
     parser.add_argument("--skip-fuzz", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -196,12 +223,14 @@ def main() -> None:
         "python": platform.python_version(),
     }
     if not args.skip_load:
-        result["load"] = load(args.rate, args.seconds, args.connections)
+        result["load"] = [
+            load(args.rate, args.seconds, args.connections, kind) for kind in args.stores.split(",")
+        ]
     if not args.skip_fuzz:
         result["fuzz"] = fuzz(args.examples)
     print(json.dumps(result, indent=1))
-    failed = result.get("fuzz", {}).get("pytest_exit_code", 0) or (
-        result.get("load", {}).get("acked_without_record", 0)
+    failed = result.get("fuzz", {}).get("pytest_exit_code", 0) or any(
+        run["acked_without_record"] for run in result.get("load", [])
     )
     sys.exit(1 if failed else 0)
 

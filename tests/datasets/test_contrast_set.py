@@ -58,12 +58,22 @@ def test_public_surface_is_pinned() -> None:
             "DEV_PERCENT",
             "KINDS",
             "SPLITS",
+            "WORLD_DEV_LABELS",
+            "WORLD_DEV_LANGUAGES",
+            "WORLD_DEV_SET_NAME",
+            "WORLD_DEV_SET_SHA256",
+            "WORLD_DEV_STYLES",
             "ContrastPair",
+            "WorldPrompt",
             "contrast_set_bytes",
             "load_contrast_set",
+            "load_world_dev_set",
             "parse_contrast_lines",
+            "parse_world_lines",
             "split_for",
             "verify_contrast_set",
+            "verify_world_dev_set",
+            "world_dev_set_bytes",
         ]
     )
 

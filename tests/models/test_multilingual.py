@@ -64,3 +64,20 @@ def test_e5_encoder_is_cross_lingual() -> None:
     assert x.shape == (4, 384)
     assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-4)
     assert x[0] @ x[1] > x[0] @ x[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("danke dir, hat super geholfen!", "de"),
+        ("jajaja vale", "es"),
+        ("merci beaucoup", "fr"),
+        ("grazie mille", "it"),
+        ("hola amigo, how do I reset my password?", "en"),
+        ("thanks a lot, that helped", "en"),
+    ],
+)
+def test_short_chit_chat_is_routed_by_its_greetings_and_thanks(text: str, language: str) -> None:
+    # Short chit-chat has no stopwords; guessed "und" it went to the English model, which
+    # read "danke dir, hat super geholfen!" as a prompt attack (world dev set, de-067).
+    assert guess_language(text) == language

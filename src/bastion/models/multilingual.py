@@ -56,7 +56,18 @@ _STOPWORDS: Final = {
     "modo qualcuno dove perché nel alla dei",
     "pt": "o a os as e é que de um uma para como mim meu minha com não do da posso você",
 }
-_WORDS: Final = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+_CHAT_WORDS: Final = {  # greetings, thanks and fillers: short chit-chat has no stopwords
+    "en": "",
+    "fr": "merci bonjour salut bonsoir ouais mdr beaucoup génial ça tu c'est oui",
+    "de": "danke hallo servus tschüss nein genau dir dich bitte schön toll klar geholfen",
+    "es": "gracias hola vale jaja jajaja genial claro tal bueno amigo sí muy buenas",
+    "it": "grazie ciao buongiorno certo bene mille perfetto allora",
+    "pt": "obrigado obrigada olá oi tudo bem valeu",
+}
+_WORDS: Final = {
+    lang: frozenset(words.split()) | frozenset(_CHAT_WORDS[lang].split())
+    for lang, words in _STOPWORDS.items()
+}
 _FOREIGN_LETTERS: Final = frozenset("àâäáãåçèéêëìíîïñòóôõöùúûüßœæ¿¡")
 """Letters English text almost never has: their presence routes text away from English."""
 _TOKEN: Final = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)?", re.UNICODE)
