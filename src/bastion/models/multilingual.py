@@ -58,10 +58,10 @@ _STOPWORDS: Final = {
 }
 _CHAT_WORDS: Final = {  # greetings, thanks and fillers: short chit-chat has no stopwords
     "en": "",
-    "fr": "merci bonjour salut bonsoir ouais mdr beaucoup génial ça tu c'est oui",
-    "de": "danke hallo servus tschüss nein genau dir dich bitte schön toll klar geholfen",
-    "es": "gracias hola vale jaja jajaja genial claro tal bueno amigo sí muy buenas",
-    "it": "grazie ciao buongiorno certo bene mille perfetto allora",
+    "fr": "merci bonjour salut bonsoir bonne nuit ouais mdr beaucoup génial ça tu c'est oui koi",
+    "de": "danke hallo moin servus tschüss nein genau dir dich bitte schön toll klar geholfen",
+    "es": "gracias muchas hola vale jaja jajaja genial claro tal bueno amigo sí muy buenas",
+    "it": "grazie ciao buongiorno buonanotte gentilissimo certo bene mille perfetto allora",
     "pt": "obrigado obrigada olá oi tudo bem valeu",
 }
 _WORDS: Final = {
