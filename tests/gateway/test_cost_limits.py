@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from bastion.gateway import ScriptedUpstream, create_app, load_settings
 from bastion.gateway.auth import RateLimiter
-from bastion.gateway.limits import CostLimiter, request_cost
+from bastion.gateway.limits import request_cost
 from bastion.oversight import AuditQuery, Scope
 from bastion.oversight.fakes import MemoryStore
 
@@ -135,16 +135,15 @@ def test_request_cost() -> None:
     assert request_cost(3, 2500, chars_per_token=500) == 8
 
 
-def test_cost_limiter_charges_debt_and_refills_with_its_clock() -> None:
+def test_the_limiter_charges_debt_and_refills_with_its_clock() -> None:
     now = [0.0]
-    limiter = CostLimiter(2.0, 4, clock=lambda: now[0])
-    assert isinstance(limiter, RateLimiter)  # what the key check (Access) takes
+    limiter = RateLimiter(2.0, 4, clock=lambda: now[0])
     assert limiter.take("k") == 0.0
     limiter.charge("k", 9)  # 4 - 1 - 9 = -6 tokens
     assert limiter.take("k") == pytest.approx(3.5)  # to get back to one token at 2/s
     assert limiter.take("other") == 0.0
     now[0] += 3.5
     assert limiter.take("k") == 0.0
-    off = CostLimiter(0, 1)
+    off = RateLimiter(0, 1)
     off.charge("k", 1000)
     assert off.take("k") == 0.0

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from bastion.gateway.auth import Access, RateLimiter, bearer
-from bastion.gateway.limits import CostLimiter, request_cost
+from bastion.gateway.limits import request_cost
 from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.service import GuardService
 from bastion.gateway.settings import GatewaySettings
@@ -36,7 +36,7 @@ class Gateway:
     metrics: GatewayMetrics
     store: OversightStore | None = None
     access: Access = field(default_factory=lambda: Access(None, RateLimiter(0, 1)))
-    limiter: CostLimiter | None = None
+    limiter: RateLimiter | None = None
 
     @property
     def upstream_name(self) -> str:

@@ -13,10 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from bastion.core.errors import ConfigError
 from bastion.gateway._http import BodyLimitMiddleware, SafeJSONResponse, install_handlers
 from bastion.gateway._state import Gateway
-from bastion.gateway.auth import Access, access_summary, authorize
+from bastion.gateway.auth import Access, RateLimiter, access_summary, authorize
 from bastion.gateway.embedded import EmbeddedUpstream
 from bastion.gateway.http_upstream import OpenAICompatibleUpstream
-from bastion.gateway.limits import CostLimiter
 from bastion.gateway.metrics import GatewayMetrics
 from bastion.gateway.oversight_routes import oversight_router
 from bastion.gateway.recorder import DecisionRecorder, JsonlRecorder, TeeRecorder
@@ -96,7 +95,7 @@ def create_app(
     metrics = GatewayMetrics()
     service = GuardService(guard, metrics, recorder, block_output_at=settings.block_output_at)
     limits = settings.rate_limit
-    limiter = CostLimiter(limits.per_second, limits.burst)
+    limiter = RateLimiter(limits.per_second, limits.burst)
     access = Access(store, limiter)
     app = _build(Gateway(settings, service, upstream, metrics, store, access, limiter), closers)
     if store is not None and settings.dashboard.enabled:

@@ -96,6 +96,18 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self._rate
 
+    def charge(self, key: str, tokens: float) -> None:
+        """Bill ``tokens`` more to ``key`` (the rest of an admitted request's cost, see
+        :mod:`bastion.gateway.limits`); the balance may go negative, and the key then waits
+        it off at ``rate`` tokens per second."""
+        if self._rate <= 0 or tokens <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            balance, last = self._buckets.get(key, (float(self._burst), now))
+            balance = min(float(self._burst), balance + (now - last) * self._rate)
+            self._buckets[key] = (balance - tokens, now)
+
 
 @dataclass(frozen=True, slots=True)
 class Access:
