@@ -81,6 +81,24 @@ def test_escalated_and_low_confidence_decisions_are_queued(
     assert items[0].excerpt == "a" and items[0].status is ItemStatus.OPEN
 
 
+def test_the_input_and_output_of_one_request_make_one_queue_item(
+    make_store: Callable[..., OversightStore], make_event: Callable[..., object]
+) -> None:
+    store = make_store(OversightConfig())
+    store.record(make_event("in", request_id="r1", review=True, score=0.9))
+    store.record(make_event("out", request_id="r1", review=True, score=0.9))
+    store.record(make_event("other", request_id="r2", review=True, score=0.9))
+    assert [i.request_id for i in store.queue()] == ["r1", "r2"]
+
+
+def test_near_threshold_scores_are_not_queued_by_default(
+    make_store: Callable[..., OversightStore], make_event: Callable[..., object]
+) -> None:
+    store = make_store(OversightConfig(thresholds={"clf": 0.7}))  # the guard's flag decides
+    store.record(make_event("b", request_id="r2", score=0.69, layer="clf"))
+    assert store.queue() == ()
+
+
 def test_report_appeal_and_overturn_make_a_labelled_example(
     store: OversightStore, make_event: Callable[..., object]
 ) -> None:

@@ -15,7 +15,9 @@ class OversightConfig(BaseModel):
     Attributes:
         redaction: personal data redacted from stored text before hashing.
         low_confidence_band: a decision whose score lies within this distance of the
-            deciding layer's act threshold is queued as ``low_confidence``; 0 turns it off.
+            deciding layer's act threshold is queued as ``low_confidence``; 0 (the default)
+            turns it off and leaves review routing to the guard's budgeted ``review`` flag
+            (design note 0053), so the queue has one routing decision, not two.
         default_threshold: the act threshold of layers missing from ``thresholds``.
         thresholds: act threshold per layer name (the gateway fills it from the guard).
         write_timeout_s: the longest a write may wait for the database (a lock held by
@@ -27,7 +29,7 @@ class OversightConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
-    low_confidence_band: float = Field(default=0.05, ge=0, le=0.5)
+    low_confidence_band: float = Field(default=0.0, ge=0, le=0.5)
     default_threshold: float = Field(default=0.5, ge=0, le=1)
     thresholds: dict[str, float] = Field(default_factory=dict)
     write_timeout_s: float = Field(default=2.0, gt=0, le=60)

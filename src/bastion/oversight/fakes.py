@@ -79,10 +79,16 @@ class MemoryStore:
             )
             entry = self._append(draft)
             reason = ent.triage(draft, self._config)
-            if reason is not None:
+            if reason is not None and not self._open_for(entry.request_id):
                 item = ent.queue_item(entry, reason, item_id=self._new_id(), now=now)
                 self._items[item.id] = item
             return entry
+
+    def _open_for(self, request_id: str | None) -> bool:
+        """An open item already holds this request (its input and output make one item)."""
+        return request_id is not None and any(
+            i.request_id == request_id and i.status is ItemStatus.OPEN for i in self._items.values()
+        )
 
     def _append(self, draft: Draft) -> AuditEntry:
         last = self._entries[-1] if self._entries else None

@@ -111,7 +111,7 @@ class SqlStore(SqlAccess):
 
         def work(session: Session) -> AuditEntry:
             entry = self._append(session, draft)
-            if reason is not None:
+            if reason is not None and not _open_for(session, entry.request_id):
                 item = ent.queue_item(entry, reason, item_id=item_id, now=draft.created_at)
                 session.add(item_row(item))
             return entry
@@ -293,3 +293,13 @@ def _filtered(stmt: Select[Any], query: AuditQuery) -> Select[Any]:
             func.lower(EntryRow.payload).contains(query.text.lower(), autoescape=True)
         )
     return stmt.where(*conditions)
+
+
+def _open_for(session: Session, request_id: str | None) -> bool:
+    """An open item already holds this request (its input and output make one item)."""
+    if request_id is None:
+        return False
+    stmt = select(ItemRow.id).where(
+        ItemRow.request_id == request_id, ItemRow.status == ItemStatus.OPEN.value
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
