@@ -133,18 +133,20 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _recorded(url: str, acked: list[str]) -> set[str]:
-    """The acknowledged request ids that have a decision record in the store at ``url``."""
-    from bastion.oversight import AuditQuery, EntryKind, open_store
+    """The acknowledged request ids that have a decision record in the store at ``url``
+    (one query over the audit table: a lookup per id takes minutes at 100,000 ids)."""
+    from sqlalchemy import create_engine, text
 
-    store = open_store(url)
+    engine = create_engine(url)
     try:
-        found = set()
-        for rid in acked:
-            if store.search(AuditQuery(request_id=rid, kind=EntryKind.DECISION, limit=5)):
-                found.add(rid)
-        return found
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT request_id FROM audit_entries WHERE kind = 'decision'")
+            )
+            stored = {str(row[0]) for row in rows}
     finally:
-        store.close()
+        engine.dispose()
+    return stored.intersection(acked)
 
 
 @contextmanager
