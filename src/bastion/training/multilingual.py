@@ -35,7 +35,6 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from bastion.core.stats import wilson
 from bastion.models.prompt_classifier import ARTIFACT_FORMAT, METADATA_FILE, WEIGHTS_FILE
 from bastion.training.fit import Heads, fit_heads, fit_platt
 from bastion.training.multilingual_data import (
@@ -44,6 +43,7 @@ from bastion.training.multilingual_data import (
     load_multilingual_examples,
     multilingual_manifest,
 )
+from bastion.training.multilingual_tables import language_table, rate_cell, source_table
 from bastion.training.prompt_classifier import Encoder
 from bastion.training.provenance import versions, write_metadata
 
@@ -68,8 +68,6 @@ CATCH_TARGET: Final = 0.92
 WORST_SOURCE_TARGET: Final = 0.80
 MIN_OFFSET_BENIGN: Final = 500
 """Fewer benign prompts in a language estimate its offset too loosely: it gets none."""
-MIN_SOURCE_HARMFUL: Final = 20
-"""Sources with fewer harmful prompts in a language are listed but not ranked as worst."""
 _C: Final = 4.0
 
 Progress = Callable[[int, int], None]
@@ -262,55 +260,6 @@ def choose_threshold(
     return best, binding
 
 
-def _rate(hits: int, n: int) -> dict[str, Any]:
-    low, high = wilson(hits, n)
-    return {
-        "rate": round(hits / n, 4) if n else None,
-        "ci95": [round(low, 4), round(high, 4)],
-        "k": hits,
-        "n": n,
-    }
-
-
-def _cell(flagged: npt.NDArray[np.bool_], y: npt.NDArray[np.int64]) -> dict[str, Any]:
-    harmful, benign = y == 1, y == 0
-    return {
-        "harmful_caught": _rate(int((flagged & harmful).sum()), int(harmful.sum())),
-        "benign_passed": _rate(int((~flagged & benign).sum()), int(benign.sum())),
-    }
-
-
-def language_table(data: _Data, p: Float, threshold: float) -> dict[str, Any]:
-    """Per language: harmful caught and benign passed at ``threshold`` (rows with a score)."""
-    out = {}
-    for lang in sorted(set(data.lang.tolist()), key=lambda c: (c not in LANGUAGES, c)):
-        rows = (data.lang == lang) & ~np.isnan(p)
-        out[lang] = _cell(p[rows] >= threshold, data.y[rows])
-    return out
-
-
-def source_table(data: _Data, p: Float, threshold: float) -> dict[str, Any]:
-    """Per language: the overall cell, every source's cell and the worst source's catch."""
-    out: dict[str, Any] = {}
-    for lang, overall in language_table(data, p, threshold).items():
-        by_source = {}
-        for source in sorted(set(data.source[data.lang == lang].tolist())):
-            rows = (data.lang == lang) & (data.source == source) & ~np.isnan(p)
-            by_source[source] = _cell(p[rows] >= threshold, data.y[rows])
-        ranked = [
-            (cell["harmful_caught"]["rate"], name)
-            for name, cell in by_source.items()
-            if cell["harmful_caught"]["n"] >= MIN_SOURCE_HARMFUL
-        ]
-        worst = min(ranked) if ranked else None
-        out[lang] = {
-            **overall,
-            "worst_source": {"source": worst[1], "harmful_caught": worst[0]} if worst else None,
-            "by_source": by_source,
-        }
-    return out
-
-
 def _category_accuracy(heads: Heads, data: _Data, examples: list[MlExample]) -> dict[str, Any]:
     """Training-set agreement of the shipped category head (an upper bound, per language)."""
     known = set(heads.categories)
@@ -326,7 +275,7 @@ def _category_accuracy(heads: Heads, data: _Data, examples: list[MlExample]) -> 
         scores = data.x[rows] @ heads.w_category.T + heads.b_category
         names = [heads.categories[int(j)] for j in np.argmax(scores, axis=1)]
         hits = sum(n == examples[i].category for n, i in zip(names, rows, strict=True))
-        out[lang] = _rate(hits, len(rows))
+        out[lang] = rate_cell(hits, len(rows))
     return out
 
 
