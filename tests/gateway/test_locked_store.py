@@ -9,31 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bastion.gateway import GatewaySettings, load_settings
+from bastion.oversight.fakes import exclusive_lock
 
 RAW_TEXT = ("RecordError", "locked", "cannot write", "OperationalError", "sqlite")
 ERROR_ID = re.compile(r"error id (err-[0-9a-f]{12})")
-
-
-@contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold ``BEGIN EXCLUSIVE`` on the database at ``path`` from another connection."""
-    locker = sqlite3.connect(path, isolation_level=None, timeout=0)
-    try:
-        locker.execute("BEGIN EXCLUSIVE")
-        yield
-        locker.execute("ROLLBACK")
-    finally:
-        locker.close()
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ again once the lock is released.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,18 +17,7 @@ import pytest
 from bastion.core.errors import RecordError
 from bastion.gateway.recorder import DecisionEvent
 from bastion.oversight import OversightConfig, OversightStore, open_store
-
-
-@contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold ``BEGIN EXCLUSIVE`` on the database at ``path`` from another connection."""
-    locker = sqlite3.connect(path, isolation_level=None, timeout=0)
-    try:
-        locker.execute("BEGIN EXCLUSIVE")
-        yield
-        locker.execute("ROLLBACK")
-    finally:
-        locker.close()
+from bastion.oversight.fakes import exclusive_lock
 
 
 @pytest.fixture

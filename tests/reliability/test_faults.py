@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 from bastion.gateway import ScriptedUpstream, UpstreamRequest, create_app, load_settings
 from bastion.gateway.fakes import FAULTS, Fault, FaultyUpstream
 from bastion.oversight import AuditQuery, OversightStore, open_store
+from bastion.oversight.fakes import exclusive_lock
 
 pytestmark = pytest.mark.reliability
 
@@ -223,13 +224,8 @@ def test_a_streamed_chat_on_a_locked_store_streams_the_refusal(tmp_path: Path) -
     body = {"messages": [{"role": "user", "content": "hello"}], "stream": True}
     with TestClient(app) as client:
         client.get("/healthz")  # the store's tables exist before the lock
-        locker = sqlite3.connect(path, isolation_level=None, timeout=0)
-        try:
-            locker.execute("BEGIN EXCLUSIVE")
+        with exclusive_lock(path):
             response = client.post("/v1/chat/completions", json=body)
-            locker.execute("ROLLBACK")
-        finally:
-            locker.close()
     events = _events(response.text)
     assert events[-1]["choices"][0]["finish_reason"] == "content_filter"
     assert ERROR_ID.search(events[-1]["bastion"]["input"]["error"])

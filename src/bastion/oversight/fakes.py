@@ -3,10 +3,13 @@ own tests. Same behaviour as the SQL store, nothing persisted."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bastion.oversight import _entries as ent
 from bastion.oversight._secrets import hash_password, hash_secret, new_key, verify_password
@@ -35,7 +38,7 @@ from bastion.oversight.types import (
 )
 from bastion.records import Clock, new_id, utc_now
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "exclusive_lock"]
 
 
 class MemoryStore:
@@ -289,3 +292,16 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold ``BEGIN EXCLUSIVE`` on the SQLite database at ``path`` from another connection:
+    a locked store for tests of bounded write waits (design note 0052)."""
+    locker = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        yield
+        locker.execute("ROLLBACK")
+    finally:
+        locker.close()
