@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from bastion.cli.check import check
+from bastion.cli.curate_cmd import curate
 from bastion.cli.demo import demo
 from bastion.cli.docs_cmd import docs_app
 from bastion.cli.eval_cmd import eval_app
@@ -48,6 +49,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.command("harden")(harden)
+app.command("curate")(curate)
 app.add_typer(splits_app, name="splits")
 app.add_typer(docs_app, name="docs")
 

@@ -14,7 +14,7 @@ and one file format: JSON Lines, one UTF-8 JSON object per line, only ever appen
   line with a newer version (``RecordError``: "written by a newer bastion") rather than
   guess at it.
 - ``kind``: ``guard_decision`` | ``redteam_finding`` | ``eval_result`` |
-  ``review_decision``; it says what ``payload`` holds.
+  ``review_decision`` | ``curation_report``; it says what ``payload`` holds.
 - ``id``: unique id, uuid4 hex by default.
 - ``created_at``: ISO 8601 in UTC (``Z``); naive or other-offset times are rejected.
 - ``supersedes``: the ``id`` this record replaces, or null. Records are never edited in

@@ -48,6 +48,7 @@ class RecordKind(StrEnum):
     REDTEAM_FINDING = "redteam_finding"
     EVAL_RESULT = "eval_result"
     REVIEW_DECISION = "review_decision"
+    CURATION_REPORT = "curation_report"
 
 
 class Record(BaseModel):
