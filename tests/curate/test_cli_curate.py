@@ -63,7 +63,13 @@ def test_the_sample_is_curated_as_its_rows_say(curated: Path) -> None:
     assert removed["sample:spam"][0]["removed_by"]["stage"] == "quality"
     assert "sample:history" in kept  # discussion of violence stays in pre-training data
     assert "harm:refusal_example" in kept["sample:refusal_example"]["curation"]["flags"]
-    assert "jane.doe@example.com" not in json.dumps(kept["sample:pii"])
+    pii = [
+        row for row in _lines(curated / "kept" / "sample.jsonl") if row["source"] == "sample:pii"
+    ]
+    assert len(pii) == 2
+    assert "jane.doe@example.com" not in json.dumps(pii)
+    assert "[EMAIL]" in pii[0]["text"]
+    assert pii[0]["curation"]["redacted"]
 
 
 def test_the_report_has_its_plots(curated: Path) -> None:

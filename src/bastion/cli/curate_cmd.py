@@ -13,7 +13,8 @@ import typer
 from bastion.cli._common import clean_errors, stdout_console
 
 if TYPE_CHECKING:
-    from bastion.curate.run import CurateResult, RowCallback, ShardProgress
+    from bastion.curate.engines import ShardProgress
+    from bastion.curate.run import CurateResult, RowCallback
 
 __all__ = ["curate"]
 

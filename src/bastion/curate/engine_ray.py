@@ -26,19 +26,20 @@ from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from bastion.batch.progress import NullProgress, ProgressSink
 from bastion.core.errors import InputError
+from bastion.curate.engines import Item, ShardEnd, ShardProgress
 from bastion.curate.inputs import BadRow, Shard, read_shard
 from bastion.curate.pipeline import GraphSpec, MappedRow, StageGraph
 
 if TYPE_CHECKING:
     from ray.data import DataContext, Dataset
 
-__all__ = ["RayEngine", "ShardEnd", "ShardProgress"]
+__all__ = ["RayEngine"]
 
 # Row kinds in the ``kind`` column.
 _DOC, _BAD, _END, _FATAL = 0, 1, 2, 3
@@ -46,22 +47,6 @@ _BLOCK_BYTES = 1024 * 1024
 _COLUMNS = ("index", "seq", "kind", "payload", "nbytes")
 _QUIET_LOGGERS = ("ray.data",)
 _NODE_LABEL = "ray.io/node-id"
-
-Item = MappedRow | BadRow
-ShardProgress = Callable[[Shard], ProgressSink]
-
-
-@dataclass(frozen=True, slots=True)
-class ShardEnd:
-    """The end of one shard in :meth:`RayEngine.stream`.
-
-    Attributes:
-        shard: the shard that ended.
-        error: why the file itself could not be read any further, or None.
-    """
-
-    shard: Shard
-    error: str | None = None
 
 
 class RayEngine:
@@ -368,28 +353,22 @@ def _pickled_error(exc: BaseException) -> bytes:
 def _init_ray(address: str | None, workers: int) -> None:
     import ray
 
-    if address is None:
-        ray.init(
-            num_cpus=max(2, workers),
-            include_dashboard=False,
-            log_to_driver=False,
-            ignore_reinit_error=True,
-            logging_level=logging.WARNING,
-        )
-    else:
-        ray.init(
-            address=address,
-            log_to_driver=False,
-            ignore_reinit_error=True,
-            logging_level=logging.WARNING,
-        )
+    where: dict[str, Any] = (
+        {"num_cpus": max(2, workers), "include_dashboard": False}
+        if address is None
+        else {"address": address}
+    )
+    ray.init(**where, log_to_driver=False, ignore_reinit_error=True, logging_level=logging.WARNING)
 
 
 def _quiet_context(block_bytes: int) -> DataContext:
     """A copy of the current DataContext: ordered, small blocks, no bars, no stats logs."""
     from ray.data import DataContext
 
-    context = DataContext.get_current().copy()
+    with warnings.catch_warnings():
+        # Ray 2.60 warns about its own deprecated fields whenever a DataContext is made
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context = DataContext.get_current().copy()
     context.execution_options.preserve_order = True
     context.execution_options.verbose_progress = False
     context.enable_progress_bars = False

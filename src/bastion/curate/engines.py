@@ -15,25 +15,47 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Protocol
 
 from bastion.batch.progress import NullProgress, ProgressSink
+from bastion.core.errors import InputError
 from bastion.curate.document import Document
 from bastion.curate.inputs import BadRow, Shard, read_shard
 from bastion.curate.pipeline import GraphSpec, MappedRow, StageGraph
 
-__all__ = ["Engine", "Item", "LocalEngine"]
+__all__ = ["Engine", "Item", "LocalEngine", "ShardEnd", "ShardProgress", "StreamItem"]
 
 Item = MappedRow | BadRow
+ShardProgress = Callable[[Shard], ProgressSink]
+
+
+@dataclass(frozen=True, slots=True)
+class ShardEnd:
+    """The end of one shard in an engine's stream.
+
+    Attributes:
+        shard: the shard that ended.
+        error: why the file itself could not be read any further, or None.
+    """
+
+    shard: Shard
+    error: str | None = None
+
+
+StreamItem = tuple[Shard, Item | ShardEnd]
 
 
 class Engine(Protocol):
     """Runs the map step over shards."""
 
-    def items(self, shard: Shard, progress: ProgressSink) -> Iterator[Item]:
-        """The shard's rows after the map step, in file order."""
+    def stream(
+        self, shards: Sequence[Shard], progress: ShardProgress | None = None
+    ) -> Iterator[StreamItem]:
+        """Every shard's rows after the map step, in file order, each shard closed by a
+        :class:`ShardEnd` (one pass: workers and their models start once per run)."""
         ...
 
     def close(self) -> None:
@@ -66,6 +88,20 @@ class LocalEngine:
                 initializer=_init_worker,
                 initargs=(spec,),
             )
+
+    def stream(
+        self, shards: Sequence[Shard], progress: ShardProgress | None = None
+    ) -> Iterator[StreamItem]:
+        """Each shard's items, then its :class:`ShardEnd` (with the read error, if any)."""
+        for shard in shards:
+            sink = progress(shard) if progress else NullProgress()
+            try:
+                for item in self.items(shard, sink):
+                    yield shard, item
+            except InputError as exc:  # the file broke mid-way: end it, go on
+                yield shard, ShardEnd(shard, str(exc))
+                continue
+            yield shard, ShardEnd(shard)
 
     def items(self, shard: Shard, progress: ProgressSink | None = None) -> Iterator[Item]:
         """The shard's mapped rows and bad rows, in file order."""

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from bastion.batch.progress import NullProgress, ProgressSink
+from bastion.batch.progress import NullProgress
 from bastion.batch.read_jsonl import open_jsonl
 from bastion.core.errors import InputError
 from bastion.curate.config import CurateConfig
 from bastion.curate.document import Document, parse_document
-from bastion.curate.engines import Engine, LocalEngine
+from bastion.curate.engines import Engine, LocalEngine, ShardEnd, ShardProgress, StreamItem
 from bastion.curate.inputs import BadRow, Shard, list_shards
 from bastion.curate.outputs import ShardWriter, state_path
 from bastion.curate.pipeline import GraphSpec, StageGraph
@@ -75,7 +75,6 @@ class CurateResult:
     skipped_shards: int
 
 
-ShardProgress = Callable[[Shard], ProgressSink]
 RowCallback = Callable[[CuratedRow], None]
 
 
@@ -107,24 +106,19 @@ def curate(
     in_process = request.workers == 1 and request.engine == "local"
     driver = StageGraph.build(spec if in_process else replace(spec, only=frozenset({"corpus"})))
     engine = _engine(request, spec, driver)
-    summaries: list[CurationSummary] = []
-    skipped = 0
+    done, pending = _split_done(request, shards)
+    summaries = [summary for _shard, summary in done]
     try:
-        for shard in shards:
-            done = _completed(request, shard)
-            if done is not None:
-                driver.remember(list(_kept_documents(request.out, shard)))
-                summaries.append(done)
-                skipped += 1
-                continue
-            summaries.append(_run_shard(shard, engine, driver, request, (progress, on_row)))
+        for shard, _summary in done:
+            driver.remember(list(_kept_documents(request.out, shard)))
+        summaries += _run_shards(pending, engine, driver, request, (progress, on_row))
     finally:
         engine.close()
         driver.close()
     summary = _merge(summaries)
     meta = _meta(request, context, shards, time.perf_counter() - started)
     write_report(summary, request.out, title=f"Curation of {request.source.name}", meta=meta)
-    return CurateResult(summary, request.out, time.perf_counter() - started, skipped)
+    return CurateResult(summary, request.out, time.perf_counter() - started, len(done))
 
 
 def _engine(request: CurateRequest, spec: GraphSpec, driver: StageGraph) -> Engine:
@@ -142,19 +136,26 @@ def _engine(request: CurateRequest, spec: GraphSpec, driver: StageGraph) -> Engi
     )
 
 
-def _run_shard(
-    shard: Shard,
+def _run_shards(
+    shards: list[Shard],
     engine: Engine,
     driver: StageGraph,
     request: CurateRequest,
     callbacks: tuple[ShardProgress | None, RowCallback | None],
-) -> CurationSummary:
+) -> list[CurationSummary]:
+    """Consume the engine's one stream over ``shards``: reduce, write, commit per shard."""
     progress, on_row = callbacks
-    builder = SummaryBuilder()
-    sink = progress(shard) if progress else NullProgress()
-    with ShardWriter(request.out, shard) as writer:
-        try:
-            for item in engine.items(shard, sink):
+    summaries: list[CurationSummary] = []
+    stream = engine.stream(shards, progress)
+    for shard in shards:
+        with ShardWriter(request.out, shard) as writer:
+            builder = SummaryBuilder()
+            for _shard, item in _until_end(stream, shard):
+                if isinstance(item, ShardEnd):
+                    if item.error is not None:  # the file itself broke: say so, go on
+                        writer.bad(BadRow(shard.name, 0, item.error, ""))
+                        builder.add_error(shard.name, 0, item.error, "")
+                    break
                 if isinstance(item, BadRow):
                     writer.bad(item)
                     builder.add_error(item.shard, item.line, item.error, item.excerpt)
@@ -164,12 +165,34 @@ def _run_shard(
                 builder.add(row)
                 if on_row is not None:
                     on_row(row)
-        except InputError as exc:  # the file itself broke mid-way: say so, keep going
-            writer.bad(BadRow(shard.name, 0, str(exc), ""))
-            builder.add_error(shard.name, 0, str(exc), "")
-        summary = builder.build()
-        writer.commit(summary.model_dump(mode="json"))
-    return summary
+            summary = builder.build()
+            writer.commit(summary.model_dump(mode="json"))
+        summaries.append(summary)
+    return summaries
+
+
+def _until_end(stream: Iterator[StreamItem], shard: Shard) -> Iterator[StreamItem]:
+    for got, item in stream:
+        if got != shard:
+            raise RuntimeError(f"engine sent {got.name} while {shard.name} was open")
+        yield got, item
+        if isinstance(item, ShardEnd):
+            return
+
+
+def _split_done(
+    request: CurateRequest, shards: list[Shard]
+) -> tuple[list[tuple[Shard, CurationSummary]], list[Shard]]:
+    """The completed prefix of ``shards`` (resume) and the rest. Only a prefix counts:
+    dedup keeps the first copy in corpus order, so a shard after an unfinished one is
+    redone even if it has a state file."""
+    done: list[tuple[Shard, CurationSummary]] = []
+    for index, shard in enumerate(shards):
+        summary = _completed(request, shard)
+        if summary is None:
+            return done, shards[index:]
+        done.append((shard, summary))
+    return done, []
 
 
 def _completed(request: CurateRequest, shard: Shard) -> CurationSummary | None:

@@ -49,6 +49,8 @@ __all__ = ["DecontaminationOptions", "DecontaminationStage"]
 _LINES = (".jsonl", ".ndjson")
 _SUFFIXES = (*_LINES, ".json", ".txt")
 _EVIDENCE_CHARS = 200
+_MAX_FILTER_BITS = 26  # the prefilter is at most 64 MB
+_U64 = np.uint64
 _FIELDS = ("text", "prompt", "question", "response", "answer")
 
 
@@ -80,11 +82,25 @@ class DecontaminationOptions(StageOptions):
 
 @dataclass(frozen=True, slots=True)
 class _Grams:
-    """The sorted hashes of the eval n-grams of one length, and each one's file."""
+    """The sorted hashes of the eval n-grams of one length, and each one's file.
+
+    ``seen`` is a prefilter indexed by a hash's low bits (8 slots an n-gram): most row
+    n-grams miss it, so few need the binary search (random reads of a big array).
+    """
 
     length: int
     hashes: npt.NDArray[np.uint64]
     files: npt.NDArray[np.int32]
+    seen: npt.NDArray[np.bool_]
+
+    def find(
+        self, row: npt.NDArray[np.uint64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Positions in ``row`` of eval n-grams, and where each is in :attr:`hashes`."""
+        maybe = np.flatnonzero(self.seen[row & _U64(len(self.seen) - 1)])
+        at = np.minimum(np.searchsorted(self.hashes, row[maybe]), len(self.hashes) - 1)
+        hit = self.hashes[at] == row[maybe]
+        return maybe[hit], at[hit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +138,8 @@ class DecontaminationStage:
         self._fingerprint: dict[str, str] = {}
         per_length: dict[int, tuple[list[npt.NDArray[np.uint64]], list[int]]] = {}
         for index, (path, name) in enumerate(zip(files, self._names, strict=True)):
-            data = _read(path)
-            self._fingerprint[name] = hashlib.sha256(data).hexdigest()
+            stored, data = _read(path)
+            self._fingerprint[name] = hashlib.sha256(stored).hexdigest()
             found = 0
             for item in _items(path, data, options.fields):
                 found += self._add(split_words(normalise(item)), index, per_length)
@@ -137,7 +153,8 @@ class DecontaminationStage:
         self._action = RowAction(options.action)
 
     def fingerprint(self) -> dict[str, str]:
-        """Each evaluation file the stage read (as named in verdicts) -> its SHA-256."""
+        """Each evaluation file the stage read (as named in verdicts) -> the SHA-256 of
+        its bytes as stored (``sha256sum`` gives the same)."""
         return dict(self._fingerprint)
 
     def run(self, docs: Sequence[Document]) -> list[RowOutcome]:
@@ -180,18 +197,13 @@ class DecontaminationStage:
         """The number of eval n-grams in ``words`` and the first one found, or None."""
         count, first = 0, None
         for grams in self._grams:
-            row = gram_hashes(words.hashes, grams.length)
-            if not len(row):
-                continue
-            at = np.minimum(np.searchsorted(grams.hashes, row), len(grams.hashes) - 1)
-            hits = np.flatnonzero(grams.hashes[at] == row)
+            hits, at = grams.find(gram_hashes(words.hashes, grams.length))
             if not len(hits):
                 continue
             count += len(hits)
             if first is None:
-                position = int(hits[0])
-                name = self._names[int(grams.files[at[position]])]
-                first = (name, words.text(position, grams.length))
+                name = self._names[int(grams.files[at[0]])]
+                first = (name, words.text(int(hits[0]), grams.length))
         return None if first is None else _Match(count, *first)
 
 
@@ -227,14 +239,15 @@ def _suffix(path: Path) -> str:
     return next((s for s in _SUFFIXES if name.endswith(s)), "")
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path) -> tuple[bytes, bytes]:
+    """The file's bytes as stored (what the fingerprint certifies) and its content."""
     if not _suffix(path):
         raise ConfigError(
             f"decontamination: {path}: reads {', '.join(_SUFFIXES)} (optionally .gz) files"
         )
     try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if path.name.lower().endswith(".gz") else data
+        stored = path.read_bytes()
+        return stored, gzip.decompress(stored) if path.name.lower().endswith(".gz") else stored
     except (OSError, EOFError) as exc:
         raise ConfigError(f"decontamination: cannot read {path}: {exc}") from None
 
@@ -280,4 +293,6 @@ def _strings(row: Any, fields: Sequence[str]) -> Iterator[str]:
 def _sorted(length: int, arrays: list[npt.NDArray[np.uint64]], files: list[int]) -> _Grams:
     hashes = np.concatenate(arrays)
     order = np.argsort(hashes, kind="stable")
-    return _Grams(length, hashes[order], np.array(files, dtype=np.int32)[order])
+    seen = np.zeros(1 << min(max(16, (8 * len(hashes)).bit_length()), _MAX_FILTER_BITS), bool)
+    seen[hashes & _U64(len(seen) - 1)] = True
+    return _Grams(length, hashes[order], np.array(files, dtype=np.int32)[order], seen)

@@ -96,9 +96,9 @@ class DedupOptions(StageOptions):
         exact: drop exact copies (same text up to case and whitespace).
         near: drop near copies (MinHash LSH).
         threshold: estimated Jaccard similarity of word shingles at which a row is a near
-            copy (0.8: the usual choice for web text, e.g. The Pile, FineWeb uses 0.75).
+            copy (0.8, as Lee et al. 2022; FineWeb uses about 0.75).
         num_perm: MinHash permutations (more: a finer estimate, more memory and time).
-        shingle_words: words per shingle (5, as in Gopher / The Pile).
+        shingle_words: words per shingle (5, as Lee et al. 2022 and FineWeb).
     """
 
     exact: bool = True
@@ -154,14 +154,16 @@ def split_words(normalised: str) -> Words:
     """
     data = normalised.encode("utf-8", "surrogatepass")
     raw = np.frombuffer(data, dtype=np.uint8)
-    edges = np.diff(_WORD_BYTE[raw].astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    padded = np.zeros(len(raw) + 2, dtype=np.int8)
+    padded[1:-1] = _WORD_BYTE[raw]
+    edges = padded[1:] - padded[:-1]
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     if not len(starts):
         return Words(data, starts, ends, np.zeros(0, dtype=_U64))
     prefix = np.zeros(len(raw) + 1, dtype=_U64)
-    np.cumsum(raw.astype(_U64) * _powers(_INV_BASE, len(raw)), out=prefix[1:])
+    np.cumsum(raw.astype(_U64) * _powers(_INV_POWERS, len(raw)), out=prefix[1:])
     sums = prefix[ends] - prefix[starts]
-    return Words(data, starts, ends, _fmix64(sums * _powers(_BASE, len(raw))[starts]))
+    return Words(data, starts, ends, _fmix64(sums * _powers(_POWERS, len(raw))[starts]))
 
 
 def gram_hashes(hashes: npt.NDArray[np.uint64], n: int) -> npt.NDArray[np.uint64]:
@@ -175,10 +177,23 @@ def gram_hashes(hashes: npt.NDArray[np.uint64], n: int) -> npt.NDArray[np.uint64
     return _fmix64(out)
 
 
-def _powers(base: int, count: int) -> npt.NDArray[np.uint64]:
+def _power_table(base: int, count: int) -> npt.NDArray[np.uint64]:
     powers = np.full(count, base, dtype=_U64)
     powers[0] = 1
-    return np.cumprod(powers, out=powers)
+    np.cumprod(powers, out=powers)
+    powers.flags.writeable = False
+    return powers
+
+
+def _powers(table: npt.NDArray[np.uint64], count: int) -> npt.NDArray[np.uint64]:
+    """``base ** i`` for ``i < count``: from the table, extended for longer texts."""
+    if count <= len(table):
+        return table[:count]
+    return _power_table(int(table[1]), count)
+
+
+_POWERS = _power_table(_BASE, 16_384)  # read-only tables of base ** i (short texts)
+_INV_POWERS = _power_table(_INV_BASE, 16_384)
 
 
 def _fmix64(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

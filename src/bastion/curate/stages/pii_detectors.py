@@ -58,7 +58,7 @@ _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
 )
 _CARD = re.compile(
-    r"(?<![\w.,-])(?:[2-6][0-9]{12,18}"
+    r"(?<![\w.,+-])(?:[2-6][0-9]{12,18}"
     r"|[2-6][0-9]{3}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}(?:(?P=s)[0-9]{3})?"
     r"|3[0-9]{3}(?P<a>[ -])[0-9]{6}(?P=a)[0-9]{4,5})(?![\w-]|[.,][0-9])"
 )
@@ -85,13 +85,14 @@ _IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?!\w|\.[0-9])")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
 _VERSION_WORD = re.compile(r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\bbuild)[ :]*$")
 _PHONE_CANDIDATE = re.compile(r"[0-9](?:[ ().\-/]{0,3}[0-9]){6,19}")
-_DECIMAL = re.compile(r"\(?[0-9]+[.,][0-9]+")
+_DECIMAL = re.compile(r"\(?(?:0|[1-9][0-9]*)[.,][0-9]+")  # not "030.129898"
 _IN_NUMBER_BEFORE = re.compile(r"[0-9][.,]$")  # "0.995773256": a fraction's digits
 _IN_NUMBER_AFTER = re.compile(r"[.,][0-9]")
 _PHONE_WORD = re.compile(
-    r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|ring|text|fax|whatsapp|sms|contact|"
-    r"dial|reach|hotline|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|cellulare|handy|"
-    r"telefon|numéro|número|numero|nummer)\b"
+    r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|ring|text|fax|whatsapp|sms|contact|dial|"
+    r"reach|hotline|number is|appel\w*|t[ée]l[ée]phone|portable|joindre|tel[ée]fono|m[óo]vil|"
+    r"llam\w*|cellulare|chiam\w*|handy|telefon\w*|anruf\w*|rufen|erreichbar|num[ée]ro|"
+    r"número|nummer)\b"
 )
 _ID_WORD = re.compile(
     r"(?i)(?:\b(?:order|invoice|ref|reference|tracking|serial|ticket|case|account|acct|isbn|"
@@ -247,8 +248,8 @@ def _phone_context_ok(text: str, start: int, end: int) -> bool:
 
 
 def _looks_like_version(raw: str) -> bool:
-    """``25.1.8937393``: dotted groups of 1 or 5+ digits are a version, not a phone."""
-    if "." not in raw or raw.startswith("+"):
+    """``25.1.8937393``: 3+ dotted groups, one of 1 or 5+ digits, is a version, not a phone."""
+    if raw.count(".") < 2 or raw.startswith("+"):
         return False
     return any(not 2 <= len(part.strip("() ")) <= 4 for part in raw.split("."))
 
