@@ -3,9 +3,13 @@
 - per stage, in this process on one core: documents/s over short documents (the shared
   benign and harmful prompts, median ~60 characters) and over ~1,000-character documents
   (benign answers), so a stage's cost per character shows;
-- the cheap stages together (quality, language, pii, toxicity, dedup) on one core;
+- the cheap stages together (quality, language, pii, toxicity, dedup) on one core, over
+  short prompt/response pairs (short documents would stop at Gopher's 50-word minimum
+  in the quality stage, and the later stages would never run) and ~1,000-character
+  documents;
 - the learned stages (harm, injection) through the local engine with 1 and 2 workers;
-- engines: local and Ray with 1 and 2 workers over the cheap stage graph.
+- engines: local and Ray with 1 and 2 workers over the cheap stage graph, 5 x ``--rows``
+  short pairs in one file (wall time includes start-up: Ray's is 10-20 s here).
 
 Targets: cheap stages >= 2,000 short documents/s per core; harm >= 150 documents/s on 2
 cores. Run: ``.venv/bin/python benchmarks/curate_throughput.py [--rows N] [--no-ray]``.
@@ -49,6 +53,20 @@ def short_docs(n: int) -> list[Document]:
     texts = [t for t in texts if len(t) <= 300]
     return [
         parse_document({"text": texts[i % len(texts)] + f" ({i})"}, shard="s", line=i)
+        for i in range(n)
+    ]
+
+
+def short_pairs(n: int) -> list[Document]:
+    """Short prompt/response rows (SFT data): the quality stage's short profile keeps
+    them, so every cheap stage runs on every row."""
+    texts = [t for t in _texts("prompts/benign.jsonl") if len(t) <= 300]
+    return [
+        parse_document(
+            {"prompt": texts[i % len(texts)], "response": f"Here is an answer, number {i}."},
+            shard="s",
+            line=i,
+        )
         for i in range(n)
     ]
 
@@ -122,8 +140,9 @@ def main() -> None:
             "short": round(stage_rate((name,), short)),
             "1000_chars": round(stage_rate((name,), long)),
         }
+    pairs = short_pairs(args.rows)
     out["cheap_stages_together_one_core"] = {
-        "short": round(stage_rate(CHEAP, short)),
+        "short_pairs": round(stage_rate(CHEAP, pairs)),
         "1000_chars": round(stage_rate(CHEAP, long)),
     }
     for name in ("harm", "injection"):
@@ -135,7 +154,7 @@ def main() -> None:
     engines: dict[str, Any] = {}
     for engine in ("local", *(() if args.no_ray else ("ray",))):
         for workers in (1, 2):
-            engines[f"{engine}_{workers}"] = engine_rate(CHEAP, short, engine, workers)
+            engines[f"{engine}_{workers}"] = engine_rate(CHEAP, pairs * 5, engine, workers)
     out["engines_cheap_stages"] = engines
     print(json.dumps(out, indent=2))
 

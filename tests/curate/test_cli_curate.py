@@ -100,3 +100,27 @@ def test_mistakes_are_one_clear_line(args: tuple[str, ...], message: str, tmp_pa
     assert done.returncode != 0
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_bad_input_is_reported_per_row_with_the_default_stages(tmp_path: Path) -> None:
+    """Broken JSON, binary bytes, a wrong schema and a 1 MB row: each is one row of the
+    output (errors or removed/kept), the run finishes, nothing is lost."""
+    huge = {"text": "All work and no play makes Jack a dull boy. " * 24_000}  # ~1 MB
+    lines = [
+        json.dumps({"text": "A short, ordinary sentence about gardening in spring."}).encode(),
+        b"{not json",
+        bytes(range(128, 256)) * 8,
+        json.dumps({"text": 42}).encode(),
+        json.dumps({"messages": "not a list"}).encode(),
+        json.dumps(huge).encode(),
+    ]
+    source = tmp_path / "bad.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out"
+    done = _bastion("curate", source, "--out", out)
+    assert done.returncode == 0, done.stderr
+    counts = {part: len(_lines(out / part / "bad.jsonl")) for part in ("kept", "removed", "errors")}
+    assert sum(counts.values()) == len(lines)
+    assert counts["errors"] == 4
+    removed = _lines(out / "removed" / "bad.jsonl")
+    assert any(r["line"] == 6 for r in removed)  # the 1 MB row, removed as repetitive

@@ -122,7 +122,7 @@ def test_a_folder_of_shards_dedups_across_shards_and_skips_other_files(tmp_path:
     (tmp_path / "in" / "README.md").write_text("not a shard")
     curate(_request(tmp_path / "in", tmp_path / "out"))
     assert len(_lines(tmp_path / "out" / "kept" / "a.jsonl")) == 2
-    removed = _lines(tmp_path / "out" / "removed" / "sub__b.jsonl")
+    removed = _lines(tmp_path / "out" / "removed" / "sub" / "b.jsonl")
     assert [r["removed_by"]["reason"] for r in removed] == ["exact_duplicate"]
 
 
@@ -169,3 +169,43 @@ def test_shards_that_would_share_outputs_are_refused(tmp_path: Path) -> None:
     _write(tmp_path / "in" / "a.json", [_row("y")])
     with pytest.raises(InputError, match="same outputs"):
         curate(_request(tmp_path / "in", tmp_path / "out"))
+
+
+def test_the_report_certifies_the_eval_sets_by_hash(tmp_path: Path) -> None:
+    import hashlib
+
+    evals = _write(tmp_path / "evals.jsonl", [json.dumps({"text": " ".join(["word"] * 20)})])
+    _write(tmp_path / "in.jsonl", [_row("fine row"), _row(" ".join(["word"] * 20))])
+    stages = [{"name": "decontamination", "options": {"paths": [str(evals)]}}]
+    config = CurateConfig.model_validate({"stages": stages})
+    result = curate(CurateRequest(tmp_path / "in.jsonl", tmp_path / "out", config, POLICY))
+    assert result.summary.totals.removed == 1
+    record = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    certified = json.dumps(record["payload"])
+    assert hashlib.sha256(evals.read_bytes()).hexdigest() in certified
+
+
+def test_kept_rows_as_parquet_with_a_dataset_card_and_the_input_layout(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    _write(tmp_path / "in" / "prompts" / "harmful.jsonl", [_row("a row 1"), _row("forbidden")])
+    _write(
+        tmp_path / "in" / "chat.jsonl",
+        [
+            json.dumps({"messages": [{"role": "user", "content": "hi"}]}),
+            json.dumps({"prompt": "p", "response": "r"}),
+        ],
+    )
+    out = tmp_path / "out"
+    curate(_request(tmp_path / "in", out, parquet=True))
+    assert (out / "kept" / "prompts" / "harmful.jsonl").is_file()  # same layout as the input
+    table = pq.read_table(out / "parquet" / "prompts" / "harmful.parquet")
+    assert table.column("text").to_pylist() == ["a row #"]
+    assert json.loads(table.column("fields").to_pylist()[0]) == {"meta": "kept through"}
+    chat = pq.read_table(out / "parquet" / "chat.parquet").to_pylist()
+    assert chat[0]["messages"] == [{"role": "user", "content": "hi"}]
+    assert chat[1]["prompt"] == "p"
+    assert chat[1]["completion"] == "r"
+    card = (out / "README.md").read_text("utf-8")
+    assert card.startswith("---\nconfigs:")
+    assert "parquet/**/*.parquet" in card

@@ -155,6 +155,7 @@ LOOK_ALIKES = [
     "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "id 4111111111111111ab and key ab4111111111111111",
     "order number 2015550123",
+    "Call us about it: my order number is 2015550123",
     "Order #201-555-0123 has shipped",
     "Your order 4829105733 is on its way",
     "invoice no. 2024-0001-5532",
@@ -204,7 +205,7 @@ INVALID = [
     "NIR 2 95 10 99 126 111 94",
     "NINO QQ 12 34 56 C",
     "call 555-0100",
-    "phone 020 0000 0000",
+    "phone 000 000 0000 or 999-999-9999",
 ]
 
 

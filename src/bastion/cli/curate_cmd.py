@@ -32,6 +32,7 @@ class CurateCliOptions:
     workers: int
     resume: bool
     address: str | None
+    parquet: bool
 
 
 @clean_errors
@@ -57,6 +58,9 @@ def curate(  # noqa: PLR0913 - one flag per documented option
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")
     ] = None,
+    parquet: Annotated[
+        bool, typer.Option(help="Also write kept rows as Parquet (Hugging Face / TRL).")
+    ] = False,
     list_stages: Annotated[
         bool, typer.Option("--list-stages", help="List the registered stages and exit.")
     ] = False,
@@ -79,6 +83,7 @@ def curate(  # noqa: PLR0913 - one flag per documented option
         workers,
         resume,
         address,
+        parquet,
     )
     _print_result(_run(options))
 
@@ -100,6 +105,7 @@ def _run(options: CurateCliOptions) -> CurateResult:
         workers=options.workers,
         resume=options.resume,
         ray_address=options.address,
+        parquet=options.parquet,
         base_dir=options.config.parent if options.config else Path.cwd(),
     )
     cfg.curation_context(options.context)  # an unknown context fails before any work

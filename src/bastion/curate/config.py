@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bastion.core.errors import ConfigError
 from bastion.curate.contexts import DEFAULT_CONTEXTS, CurationContext
+from bastion.records.model import describe_validation
 
 __all__ = ["CurateConfig", "StageSpec", "load_curate_config"]
 
@@ -113,12 +114,6 @@ def load_curate_config(path: Path | None = None) -> CurateConfig:
     try:
         config = CurateConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: {_first_error(exc)}") from None
+        raise ConfigError(f"{where}: {describe_validation(exc)}") from None
     config.curation_context()
     return config
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "config"
-    return f"{where}: {error['msg']}"

@@ -42,6 +42,13 @@ class Shard:
         return _strip_suffix(self.name).replace("/", "__")
 
     @property
+    def output_name(self) -> str:
+        """Where the shard's outputs go under ``kept/``, ``removed/`` and ``errors/``: its
+        relative path, as JSON Lines (``prompts/harmful.parquet`` ->
+        ``prompts/harmful.jsonl``), so a curated copy keeps the input's folder layout."""
+        return f"{_strip_suffix(self.name)}.jsonl"
+
+    @property
     def size(self) -> int:
         """Size on disk in bytes (0 when it cannot be read)."""
         try:

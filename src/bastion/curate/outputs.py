@@ -97,7 +97,7 @@ class ShardWriter:
         """Publish the shard's files, then its state file (the shard is complete)."""
         self.close()
         for part, path in self._paths.items():
-            dest = self._out / part / f"{self._shard.slug}.jsonl"
+            dest = self._out / part / self._shard.output_name
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, dest)
         state = state_path(self._out, self._shard)

@@ -32,6 +32,7 @@ from bastion.curate.stages.base import (
 )
 from bastion.curate.verdict import CuratedRow, RowAction, StageVerdict
 from bastion.policy.model import Policy
+from bastion.records.model import describe_validation
 
 __all__ = ["GraphSpec", "MappedRow", "StageGraph"]
 
@@ -105,7 +106,7 @@ class StageGraph:
             try:
                 options = entry.options.model_validate(item.options)
             except ValidationError as exc:
-                raise ConfigError(f"stage {item.name!r}: {_first(exc)}") from None
+                raise ConfigError(f"stage {item.name!r}: {describe_validation(exc)}") from None
             stage = entry.build(options, deps)
             if entry.kind == "corpus":
                 corpus.append(cast("CorpusStage", stage))
@@ -216,9 +217,3 @@ def _failed(stage: RowStage, exc: BaseException | None) -> RowOutcome:
             stage.name, RowAction.DROP, reason="stage_error", rule="fail_closed", evidence=message
         )
     )
-
-
-def _first(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "options"
-    return f"{where}: {error['msg']}"

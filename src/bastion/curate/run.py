@@ -50,6 +50,7 @@ class CurateRequest:
         ray_address: a Ray cluster to join (None starts a local Ray).
         base_dir: folder relative stage paths are read from (the config's folder).
         registry_factory: ``module:function`` of a non-default stage registry (tests).
+        parquet: also write the kept rows as Parquet (``OUT/parquet/``, needs pyarrow).
     """
 
     source: Path
@@ -63,6 +64,7 @@ class CurateRequest:
     ray_address: str | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     registry_factory: str | None = None
+    parquet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ def curate(
         InputError: the source does not exist or holds no corpus files.
         ConfigError: a stage cannot be built from the config.
     """
+    from bastion.curate.export import write_dataset_card, write_parquet
     from bastion.curate.report import write_report
 
     started = time.perf_counter()
@@ -117,6 +120,10 @@ def curate(
         driver.close()
     summary = _merge(summaries)
     meta = _meta(request, context, shards, time.perf_counter() - started)
+    meta.update(_certificate(spec))
+    if request.parquet:
+        write_parquet(request.out)
+    write_dataset_card(request.out, summary, meta)
     write_report(summary, request.out, title=f"Curation of {request.source.name}", meta=meta)
     return CurateResult(summary, request.out, time.perf_counter() - started, len(done))
 
@@ -208,7 +215,7 @@ def _completed(request: CurateRequest, shard: Shard) -> CurationSummary | None:
 def _kept_documents(out: Path, shard: Shard) -> Iterator[Document]:
     from contextlib import ExitStack
 
-    path = out / "kept" / f"{shard.slug}.jsonl"
+    path = out / "kept" / shard.output_name
     if not path.is_file():
         return
     with ExitStack() as stack:
@@ -231,6 +238,21 @@ def _merge(summaries: list[CurationSummary]) -> CurationSummary:
     for other in summaries[1:]:
         total = total.merge(other)
     return total
+
+
+def _certificate(spec: GraphSpec) -> dict[str, Any]:
+    """The evaluation sets the corpus was decontaminated against, by sha256, so the report
+    certifies exactly which files (and which versions of them) the kept rows avoid."""
+    item = next((s for s in spec.config.enabled_stages() if s.name == "decontamination"), None)
+    if item is None:
+        return {}
+    from bastion.curate.stages.decontamination import (
+        DecontaminationOptions,
+        DecontaminationStage,
+    )
+
+    options = DecontaminationOptions.model_validate(item.options)
+    return {"decontaminated_against": DecontaminationStage(options, spec.deps()).fingerprint()}
 
 
 def _meta(

@@ -62,7 +62,7 @@ class PiiOptions(StageOptions):
     regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT")
     action_on_found: Literal["redact", "drop", "flag"] = "redact"
     private_ips: bool = False
-    max_phone_candidates: int = Field(default=1000, ge=0, le=1_000_000)
+    max_phone_candidates: int = Field(default=256, ge=0, le=1_000_000)
 
     @field_validator("regions")
     @classmethod

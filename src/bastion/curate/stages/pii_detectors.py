@@ -122,7 +122,7 @@ class PiiDetector:
     """Finds and redacts personal data in text; built once per stage instance.
 
     Args:
-        kinds: the kinds to look for (:data:`PII_KINDS` order is kept whatever the order).
+        kinds: the kinds to look for (searched in :data:`PII_KINDS` order, whatever this one).
         regions: default regions for numbers written without a ``+`` country code.
         private_ips: also redact loopback, private and reserved IP addresses.
         max_phone_candidates: per text, candidates checked with phonenumbers; later ones
@@ -140,7 +140,7 @@ class PiiDetector:
         regions: Iterable[str] = ("US", "GB", "DE", "FR", "ES", "IT"),
         *,
         private_ips: bool = False,
-        max_phone_candidates: int = 1000,
+        max_phone_candidates: int = 256,
     ) -> None:
         wanted = set(kinds)
         finders: dict[PiiKind, Callable[[str], Iterator[tuple[int, int]]]] = {
@@ -240,11 +240,9 @@ def _phone_context_ok(text: str, start: int, end: int) -> bool:
     if _IN_NUMBER_AFTER.match(text, end) or _looks_like_version(raw):
         return False
     before = text[max(0, start - 40) : start]
-    if _PHONE_WORD.search(before):
-        return True
-    if _ID_WORD.search(before) or _is_isbn(raw):
+    if _ID_WORD.search(before) or _is_isbn(raw):  # right before it: beats a phone word
         return False
-    return not raw.isdigit()
+    return bool(_PHONE_WORD.search(before)) or not raw.isdigit()
 
 
 def _looks_like_version(raw: str) -> bool:
