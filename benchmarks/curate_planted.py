@@ -4,13 +4,16 @@ Builds a corpus of ``--rows`` rows from ``../shared/data`` (the project's traini
 material, not a public benchmark) at known rates, in shards, runs ``bastion curate`` on it
 through the library, and scores the outputs against the plant:
 
-- benign rows (70 % documents of three benign pieces, 10 % prompt/response pairs);
-- harmful rows (5 %): half a benign paragraph followed by a harmful request, half a
-  harmful request with a harmful reply (GPTFuzz replies labelled harmful);
+- benign rows (70 % documents of four benign pieces of 120-300 characters, 10 %
+  prompt/response pairs of such pieces), so that distinct rows are never near duplicates
+  of each other (two rows sharing one piece have a Jaccard of about 0.15);
+- harmful rows (5 %): 80 % a harmful request between two benign pieces, 20 % a harmful
+  request with a harmful reply (GPTFuzz replies labelled harmful);
 - personal data (5 %): benign documents with an email, a phone number, a Luhn-valid card
   number and a valid IBAN written into them;
-- duplicates (5 % exact copies, 5 % copies with one to three words changed) of earlier
-  benign rows.
+- duplicates (5 % exact copies, 5 % copies with one word in 80 changed; each near copy
+  records its true 5-gram Jaccard, and recall is also given over those at >= 0.8, the
+  dedup stage's threshold) of earlier benign rows.
 
 The guard's classifiers were trained on these shared prompts, so the harmful-row figure is
 in-distribution: it shows the plumbing removes what the guard flags, not how the guard
@@ -26,6 +29,7 @@ import argparse
 import json
 import platform
 import random
+import re
 import resource
 import shutil
 import sys
@@ -58,15 +62,35 @@ def _clip(text: str, limit: int = 600) -> str:
     return cut[: cut.rfind(". ") + 1] or cut
 
 
+def _chunks(text: str, low: int = 120, high: int = 300) -> list[str]:
+    """``text`` cut at sentence ends into pieces of ``low``..``high`` characters."""
+    out, current = [], ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        current = f"{current} {sentence}".strip()
+        if len(current) >= low:
+            out.append(current[:high])
+            current = ""
+    return out
+
+
 class Pools:
-    """The source texts."""
+    """The source texts, as pieces of similar length (120-300 characters), so two rows
+    that share one piece stay far below the near-duplicate threshold."""
 
     def __init__(self) -> None:
         responses = _jsonl(DATA / "responses/benign_responses.jsonl")
-        self.prose = [_clip(r["text"]) for r in responses if len(r["text"]) > 200]
-        self.pairs = [(r["prompt"], _clip(r["text"], 1200)) for r in responses]
         prompts = _jsonl(DATA / "prompts/benign_real.jsonl") + _jsonl(DATA / "prompts/benign.jsonl")
-        self.prompts = [_clip(r["text"]) for r in prompts if r.get("text")]
+        chosen = _jsonl(DATA / "preferences/borderline_pref.jsonl")
+        self.pieces = sorted(
+            {
+                piece
+                for text in [r["text"] for r in responses]
+                + [r.get("text", "") for r in prompts]
+                + [r.get("chosen", "") for r in chosen]
+                for piece in _chunks(text)
+            }
+        )
+        self.pairs = [(r["prompt"], _clip(r["text"], 1200)) for r in responses]
         harmful = _jsonl(DATA / "prompts/harmful.jsonl") + _jsonl(
             DATA / "prompts/roleplay_attacks.jsonl"
         )
@@ -107,11 +131,21 @@ def _pii(rng: random.Random) -> dict[str, str]:
     }
 
 
-def _near(text: str, rng: random.Random) -> str:
+def _near(text: str, rng: random.Random) -> tuple[str, float]:
+    """A copy with one word in 80 replaced, and its true 5-gram-shingle Jaccard to ``text``."""
     words = text.split()
-    for _ in range(rng.randint(1, 3)):
+    for _ in range(max(1, len(words) // 80)):
         words[rng.randrange(len(words))] = rng.choice(["really", "quite", "very", "also"])
-    return " ".join(words)
+    return " ".join(words), _jaccard(text.split(), words)
+
+
+def _jaccard(a: list[str], b: list[str], n: int = 5) -> float:
+    def shingles(words: list[str]) -> set[tuple[str, ...]]:
+        lowered = [w.lower() for w in words]
+        return {tuple(lowered[i : i + n]) for i in range(max(1, len(lowered) - n + 1))}
+
+    left, right = shingles(a), shingles(b)
+    return len(left & right) / len(left | right)
 
 
 def build_rows(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
@@ -141,9 +175,7 @@ def _planted(
 
 
 def _document(rng: random.Random, pools: Pools) -> str:
-    parts = [rng.choice(pools.prose), rng.choice(pools.prose), rng.choice(pools.prompts)]
-    rng.shuffle(parts)
-    return "\n\n".join(parts)
+    return "\n\n".join(rng.sample(pools.pieces, 4))
 
 
 def _make(
@@ -151,14 +183,17 @@ def _make(
 ) -> dict[str, Any]:
     if kind in ("exact_dup", "near_dup") and earlier:
         source = rng.choice(earlier)
-        text = source["text"] if kind == "exact_dup" else _near(source["text"], rng)
-        return {"text": text, "plant": kind, "copy_of": source["plant_id"]}
+        if kind == "exact_dup":
+            return {"text": source["text"], "plant": kind, "copy_of": source["plant_id"]}
+        text, jaccard = _near(source["text"], rng)
+        return {"text": text, "plant": kind, "copy_of": source["plant_id"], "jaccard": jaccard}
     if kind == "harmful":
-        if rng.random() < 0.5:
+        if rng.random() < 0.2:
             prompt, reply = rng.choice(pools.harmful_pairs)
             return {"prompt": prompt, "response": reply, "plant": "harmful"}
-        text = f"{rng.choice(pools.prose)}\n\n{rng.choice(pools.harmful)}"
-        return {"text": text, "plant": "harmful"}
+        parts = [rng.choice(pools.pieces), rng.choice(pools.pieces), rng.choice(pools.harmful)]
+        rng.shuffle(parts)
+        return {"text": "\n\n".join(parts), "plant": "harmful"}
     if kind == "pii":
         pii = _pii(rng)
         sentence = (
@@ -167,12 +202,8 @@ def _make(
         )
         return {"text": f"{_document(rng, pools)}\n\n{sentence}", "plant": "pii", "pii": pii}
     if kind == "pair":
-        prompt, reply = rng.choice(pools.pairs)
-        return {
-            "prompt": prompt,
-            "response": f"{reply}\n\n{rng.choice(pools.prose)}",
-            "plant": "benign_pair",
-        }
+        prompt, *reply = rng.sample(pools.pieces, 4)
+        return {"prompt": prompt, "response": "\n\n".join(reply), "plant": "benign_pair"}
     return {"text": _document(rng, pools), "plant": "benign"}
 
 
@@ -196,11 +227,14 @@ def score(out: Path) -> dict[str, Any]:
     kept: Counter[str] = Counter()
     removed: Counter[str] = Counter()
     removed_by: Counter[str] = Counter()
+    near = Counter()
     pii_total = pii_left = 0
     for path in sorted((out / "kept").glob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
             row = json.loads(line)
             kept[row["plant"]] += 1
+            if row["plant"] == "near_dup" and row["jaccard"] >= 0.8:
+                near["missed"] += 1
             if row["plant"] == "pii":
                 text = row["text"]
                 pii_total += len(row["pii"])
@@ -210,9 +244,16 @@ def score(out: Path) -> dict[str, Any]:
             row = json.loads(line)
             plant = row["row"]["plant"]
             removed[plant] += 1
+            if plant == "near_dup" and row["row"]["jaccard"] >= 0.8:
+                near["caught"] += 1
             by = row["removed_by"] or {}
             removed_by[f"{plant}<-{by.get('stage')}:{by.get('reason')}"] += 1
-    return _rates(kept, removed, removed_by, pii_total, pii_left)
+    rates = _rates(kept, removed, removed_by, pii_total, pii_left)
+    planted_near = near["caught"] + near["missed"]
+    rates["near_duplicates_jaccard_0.8_removed_pct"] = (
+        round(100 * near["caught"] / planted_near, 2) if planted_near else None
+    )
+    return rates
 
 
 def _rates(

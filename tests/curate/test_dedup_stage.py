@@ -209,7 +209,7 @@ def test_options_switch_each_test_off(deps: StageDeps) -> None:
 
 def test_too_few_bands_is_a_config_error(deps: StageDeps) -> None:
     with pytest.raises(ConfigError, match="raise num_perm"):
-        _stage(deps, threshold=0.95, num_perm=16)
+        _stage(deps, threshold=0.99, num_perm=16)
     with pytest.raises(ValueError, match="extra"):
         DedupOptions.model_validate({"thresold": 0.5})
 

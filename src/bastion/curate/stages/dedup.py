@@ -9,7 +9,8 @@ Two tests per row, both on ``Document.content`` lowercased with its whitespace c
   the row's word ``shingle_words``-grams, looked up in an LSH band index; a candidate whose
   estimated Jaccard similarity is at least ``threshold`` makes the row a
   ``near_duplicate`` of it. The numbers of bands and rows per band are the ones datasketch's
-  :class:`~datasketch.MinHashLSH` picks for the threshold (9 x 13 for 0.8 and 128).
+  :class:`~datasketch.MinHashLSH` picks for the threshold and ``recall_weight`` (14 x 9
+  for 0.8, 128 and 0.9).
 
 A word is a run of ASCII letters, digits, ``_`` and non-ASCII characters: ASCII
 punctuation and whitespace separate words, so changed punctuation does not hide a copy.
@@ -99,6 +100,11 @@ class DedupOptions(StageOptions):
             copy (0.8, as Lee et al. 2022; FineWeb uses about 0.75).
         num_perm: MinHash permutations (more: a finer estimate, more memory and time).
         shingle_words: words per shingle (5, as Lee et al. 2022 and FineWeb).
+        recall_weight: how datasketch weighs missed pairs against false candidates when it
+            picks the bands (its ``weights=(1 - w, w)``). Every candidate is checked
+            against ``threshold`` on its estimated Jaccard, so a false candidate costs one
+            comparison and a missed pair a duplicate: 0.9 gives 14 bands of 9 rows (99.5 %
+            of pairs at Jaccard 0.88 found, against 85 % with datasketch's default 0.5).
     """
 
     exact: bool = True
@@ -106,6 +112,7 @@ class DedupOptions(StageOptions):
     threshold: float = Field(default=0.8, gt=0.0, lt=1.0)
     num_perm: int = Field(default=128, ge=16, le=1024)
     shingle_words: int = Field(default=5, ge=1, le=len(_MIX))
+    recall_weight: float = Field(default=0.9, gt=0.0, lt=1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +284,11 @@ class DedupStage:
                 "the dedup stage needs datasketch: pip install 'bastion[curate]'"
             ) from exc
         try:
-            params = MinHashLSH(threshold=options.threshold, num_perm=options.num_perm)
+            params = MinHashLSH(
+                threshold=options.threshold,
+                num_perm=options.num_perm,
+                weights=(1.0 - options.recall_weight, options.recall_weight),
+            )
         except ValueError as exc:
             raise ConfigError(
                 f"dedup: threshold {options.threshold} with num_perm {options.num_perm}: "
