@@ -10,6 +10,7 @@ depicted violence that an SFT set for a minors product drops).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,9 +65,21 @@ class CurationContext(BaseModel):
         return self.actions.get(action, RowAction.DROP)
 
 
-def _ctx(name: str, description: str, policy_context: str, **kw: object) -> CurationContext:
+# Prompt attacks are the injection stage's to judge (its detector is the attack
+# specialist); the guard's prompt classifier reads many benign documents as attacks.
+_ATTACKS_TO_INJECTION = {"prompt_attack": "keep"}
+
+
+def _ctx(name: str, description: str, policy_context: str, **kw: Any) -> CurationContext:
+    categories = {**_ATTACKS_TO_INJECTION, **kw.pop("categories", {})}
     return CurationContext.model_validate(
-        {"name": name, "description": description, "policy_context": policy_context, **kw}
+        {
+            "name": name,
+            "description": description,
+            "policy_context": policy_context,
+            "categories": categories,
+            **kw,
+        }
     )
 
 

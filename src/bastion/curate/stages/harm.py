@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -31,6 +32,8 @@ from bastion.curate.verdict import RowAction, StageVerdict
 
 __all__ = ["HarmOptions", "HarmStage"]
 
+_SEVERITY = {RowAction.KEEP: 0, RowAction.REDACT: 0, RowAction.FLAG: 1, RowAction.DROP: 2}
+_MIN_PARAGRAPH = 40
 _PACKAGED = Path(__file__).resolve().parents[1] / "harm_guard.yaml"
 _PROMPT_LAYERS = frozenset({"prompt_classifier", "multilingual_classifier", "rules"})
 
@@ -43,6 +46,13 @@ class HarmOptions(StageOptions):
             the packaged ``harm_guard.yaml``: the default guard plus the reply classifier.
         refusal_score: a reply the response classifier calls a refusal is a
             ``refusal_example`` when a prompt layer scored the prompt at least this high.
+        units: how a plain document is judged: ``paragraphs`` checks each paragraph (text
+            between blank lines, short ones merged) as its own turn and keeps the worst,
+            ``whole`` checks the document as one turn. The guard's classifiers were trained
+            on single prompts: on planted documents (four benign paragraphs, or a harmful
+            request between two), paragraphs caught 35 % of harmful rows for 3.7 % of
+            benign ones dropped, the whole document 9 % for 0 % (design note 0063).
+        max_paragraphs: a longer document's paragraphs are merged into this many units.
         reply_harm_min: the reply classifier's harm score that drops a reply to a prompt
             no prompt layer found suspicious (below it, such a reply is kept).
         max_chars: rows longer than this are judged on their first ``max_chars``
@@ -54,6 +64,8 @@ class HarmOptions(StageOptions):
     refusal_score: float = Field(default=0.5, ge=0.0, le=1.0)
     max_chars: int = Field(default=20_000, ge=0)
     reply_harm_min: float = Field(default=0.6, ge=0.0, le=1.0)
+    units: Literal["paragraphs", "whole"] = "paragraphs"
+    max_paragraphs: int = Field(default=32, ge=1, le=1024)
 
 
 @stage_plugin(
@@ -88,6 +100,8 @@ class HarmStage:
         self._rules.close()
 
     def _judge(self, doc: Document) -> StageVerdict:
+        if doc.kind is DocumentKind.TEXT and self._options.units == "paragraphs":
+            return self._worst(paragraphs(doc.text, self._options.max_paragraphs))
         decision = self._decide(doc)
         if decision.error is not None:  # the guard failed closed: so does curation
             return self._verdict(decision, RowAction.DROP, "guard_error", decision.error)
@@ -101,6 +115,22 @@ class HarmStage:
         if suspicious:
             return self._complied(doc)
         return self._mapped(decision, "harm", harmful_reply=False)
+
+    def _worst(self, units: list[str]) -> StageVerdict:
+        """The most severe verdict over a document's paragraphs (the first on a tie)."""
+        worst: StageVerdict | None = None
+        for unit in units:
+            decision = self._guard.check(self._cut(unit) or " ", context=self._context)
+            if decision.error is not None:
+                return self._verdict(decision, RowAction.DROP, "guard_error", decision.error)
+            verdict = self._mapped(decision, "harm")
+            if worst is None or _SEVERITY[verdict.action] > _SEVERITY[worst.action]:
+                worst = verdict
+            if worst.action is RowAction.DROP:
+                break
+        if worst is None:  # a blank document: judged as one blank turn
+            return self._mapped(self._guard.check(" ", context=self._context), "harm")
+        return worst
 
     def _mapped(
         self, decision: Decision, prefix: str, *, harmful_reply: bool = True
@@ -186,6 +216,25 @@ class HarmStage:
             evidence=evidence or (decision.explanation if reason else None),
             details=details,
         )
+
+
+def paragraphs(text: str, limit: int) -> list[str]:
+    """``text`` split at blank lines; paragraphs under 40 characters join the next one,
+    and past ``limit`` paragraphs the rest are merged into the last unit."""
+    units: list[str] = []
+    pending = ""
+    for part in (p.strip() for p in text.split("\n\n")):
+        if not part:
+            continue
+        pending = f"{pending}\n\n{part}" if pending else part
+        if len(pending) >= _MIN_PARAGRAPH:
+            units.append(pending)
+            pending = ""
+    if pending:
+        units.append(pending)
+    if len(units) > limit:
+        units = [*units[: limit - 1], "\n\n".join(units[limit - 1 :])]
+    return units
 
 
 def _prompt_score(decision: Decision) -> float:
