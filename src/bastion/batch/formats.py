@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bastion.core.errors import InputError
 
-__all__ = ["BatchFormat", "detect_format"]
+__all__ = ["BatchFormat", "detect_format", "strip_format_suffix"]
 
 
 class BatchFormat(StrEnum):
@@ -32,6 +32,20 @@ _SUFFIXES = {
 }
 
 
+def _longest_first() -> list[tuple[str, BatchFormat]]:
+    return sorted(_SUFFIXES.items(), key=lambda item: -len(item[0]))
+
+
+def strip_format_suffix(name: str) -> str:
+    """``name`` without the batch-format extension it ends with (``part.jsonl.gz`` ->
+    ``part``); unchanged when it ends with none."""
+    lower = name.lower()
+    for suffix, _fmt in _longest_first():
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def detect_format(path: Path) -> BatchFormat:
     """The format named by ``path``'s extension (case-insensitive).
 
@@ -40,7 +54,7 @@ def detect_format(path: Path) -> BatchFormat:
             ``.gz`` forms, ``.csv``, ``.parquet`` or ``.pq``.
     """
     name = path.name.lower()
-    for suffix, fmt in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
+    for suffix, fmt in _longest_first():
         if name.endswith(suffix):
             return fmt
     known = ", ".join(sorted(_SUFFIXES))

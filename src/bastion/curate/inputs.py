@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from bastion.batch.formats import BatchFormat, detect_format
+from bastion.batch.formats import BatchFormat, detect_format, strip_format_suffix
 from bastion.batch.progress import ProgressSink
 from bastion.batch.sources import open_source
 from bastion.core.errors import InputError
@@ -39,14 +39,14 @@ class Shard:
     def slug(self) -> str:
         """A file-name-safe form of :attr:`name`, without its extension, for per-shard
         outputs (``part-0001.parquet`` -> ``part-0001``)."""
-        return _strip_suffix(self.name).replace("/", "__")
+        return strip_format_suffix(self.name).replace("/", "__")
 
     @property
     def output_name(self) -> str:
         """Where the shard's outputs go under ``kept/``, ``removed/`` and ``errors/``: its
         relative path, as JSON Lines (``prompts/harmful.parquet`` ->
         ``prompts/harmful.jsonl``), so a curated copy keeps the input's folder layout."""
-        return f"{_strip_suffix(self.name)}.jsonl"
+        return f"{strip_format_suffix(self.name)}.jsonl"
 
     @property
     def size(self) -> int:
@@ -88,14 +88,6 @@ def list_shards(source: Path) -> list[Shard]:
         raise InputError(f"{source}: no .jsonl, .jsonl.gz, .csv or .parquet files in the folder")
     _check_unique(shards)
     return shards
-
-
-def _strip_suffix(name: str) -> str:
-    lower = name.lower()
-    for suffix in (".gz", ".jsonl", ".json", ".ndjson", ".csv", ".parquet", ".pq"):
-        if lower.endswith(suffix):
-            name, lower = name[: -len(suffix)], lower[: -len(suffix)]
-    return name
 
 
 def _check_unique(shards: list[Shard]) -> None:

@@ -223,11 +223,11 @@ def _kept_documents(out: Path, shard: Shard) -> Iterator[Document]:
             if row.data is None:
                 continue
             fields = {k: v for k, v in row.data.items() if k != "curation"}
-            row_id = str(row.data.get("curation", {}).get("id", f"{shard.name}:{row.line}"))
-            line = int(row_id.rsplit(":", 1)[-1]) if row_id.rsplit(":", 1)[-1].isdigit() else 0
+            # The input line, from the kept row's id ("<shard>:<line>"): dedup names it.
+            line = str(row.data.get("curation", {}).get("id", "")).rpartition(":")[2]
             try:
-                yield parse_document(fields, shard=shard.name, line=line)
-            except InputError:
+                yield parse_document(fields, shard=shard.name, line=int(line or 0))
+            except (InputError, ValueError):
                 continue
 
 
